@@ -1,0 +1,100 @@
+// Module 02 — Activations. Forward kernels here; backward rules in autograd.cpp.
+#include <tinytorch/core/activations.hpp>
+
+#include <cmath>
+
+#include <tinytorch/core/autograd.hpp>
+#include <tinytorch/detail/common.hpp>
+
+namespace tinytorch {
+
+Tensor relu(const Tensor& x) {
+  Tensor out(Array(xt::maximum(x.data(), 0.0f)));
+  if (should_record({&x})) return attach(out, std::make_shared<ReluBackward>(x));
+  return out;
+}
+
+namespace {
+
+// σ(z) without overflow: e^-z for z ≥ 0 and e^z for z < 0 never exceed 1.
+float stable_sigmoid(float z) {
+  if (z >= 0.0f) return 1.0f / (1.0f + std::exp(-z));
+  const float e = std::exp(z);
+  return e / (1.0f + e);
+}
+
+}  // namespace
+
+Tensor sigmoid(const Tensor& x) {
+  Array y = Array::from_shape(x.data().shape());
+  for (std::size_t i = 0; i < y.size(); ++i) y.data()[i] = stable_sigmoid(x.data().data()[i]);
+  Tensor out(std::move(y));
+  if (should_record({&x})) return attach(out, std::make_shared<SigmoidBackward>(x, out));
+  return out;
+}
+
+Tensor tanh(const Tensor& x) {
+  Tensor out(Array(xt::tanh(x.data())));
+  if (should_record({&x})) return attach(out, std::make_shared<TanhBackward>(x, out));
+  return out;
+}
+
+Tensor gelu(const Tensor& x) {
+  Array y = Array::from_shape(x.data().shape());
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    const float xi = x.data().data()[i];
+    y.data()[i] = xi * stable_sigmoid(1.702f * xi);
+  }
+  Tensor out(std::move(y));
+  if (should_record({&x})) return attach(out, std::make_shared<GeluBackward>(x));
+  return out;
+}
+
+namespace {
+
+// Softmax or log-softmax of every line along `axis`, looping over raw data: subtract the
+// line's maximum, exponentiate, normalise. (xtensor 0.24.3's lazy keep_dims reducers give
+// wrong numbers inside such expressions, so no reducer is broadcast here.)
+Array softmax_lines(const Array& x, std::size_t axis, bool log) {
+  const detail::AxisSplit s = detail::split_at(detail::to_shape(x.shape()), axis);
+  Array y = Array::from_shape(x.shape());
+  for (std::size_t o = 0; o < s.outer; ++o) {
+    for (std::size_t i = 0; i < s.inner; ++i) {
+      const std::size_t base = o * s.n * s.inner + i;
+      float m = -INFINITY;
+      for (std::size_t k = 0; k < s.n; ++k) m = std::max(m, x.data()[base + k * s.inner]);
+      double total = 0.0;
+      for (std::size_t k = 0; k < s.n; ++k) total += std::exp(x.data()[base + k * s.inner] - m);
+      const float log_total = static_cast<float>(std::log(total));
+      for (std::size_t k = 0; k < s.n; ++k) {
+        const std::size_t j = base + k * s.inner;
+        const float shifted = x.data()[j] - m;
+        y.data()[j] = log ? shifted - log_total : std::exp(shifted - log_total);
+      }
+    }
+  }
+  return y;
+}
+
+}  // namespace
+
+Tensor softmax(const Tensor& x, int dim) {
+  if (x.ndim() == 0) detail::fail_shape("softmax: expected at least 1-D input, got a 0-d tensor");
+  const std::size_t axis = detail::normalize_axis("softmax", dim, x.ndim());
+  Tensor out(softmax_lines(x.data(), axis, false));
+  if (should_record({&x})) return attach(out, std::make_shared<SoftmaxBackward>(x, out, axis));
+  return out;
+}
+
+Tensor log_softmax(const Tensor& x, int dim) {
+  if (x.ndim() == 0) detail::fail_shape("log_softmax: expected at least 1-D input, got a 0-d tensor");
+  const std::size_t axis = detail::normalize_axis("log_softmax", dim, x.ndim());
+  Tensor out(softmax_lines(x.data(), axis, true));
+  if (should_record({&x})) return attach(out, std::make_shared<LogSoftmaxBackward>(x, out, axis));
+  return out;
+}
+
+std::string Softmax::repr() const { return fmt::format("Softmax(dim={})", dim_); }
+std::string LogSoftmax::repr() const { return fmt::format("LogSoftmax(dim={})", dim_); }
+
+}  // namespace tinytorch

@@ -1,0 +1,462 @@
+// Module 05 — Autograd: the backward engine, grad mode, gradcheck and the backward rules of
+// the module 01–04 ops. Every rule below is the derivative written next to its node in
+// autograd.hpp; tests/05_autograd checks each one against central differences.
+#include <tinytorch/core/autograd.hpp>
+
+#include <cmath>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <tinytorch/detail/common.hpp>
+
+namespace tinytorch {
+
+// ---- grad mode --------------------------------------------------------------------------
+
+namespace {
+thread_local bool grad_enabled = true;
+}  // namespace
+
+bool grad_mode_enabled() { return grad_enabled; }
+NoGradGuard::NoGradGuard() : previous_(grad_enabled) { grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { grad_enabled = previous_; }
+
+bool should_record(std::initializer_list<const Tensor*> inputs) {
+  if (!grad_enabled) return false;
+  for (const Tensor* t : inputs) {
+    if (t->requires_grad()) return true;
+  }
+  return false;
+}
+
+Tensor attach(Tensor out, std::shared_ptr<Node> node) {
+  out.set_grad_fn(std::move(node));
+  return out;
+}
+
+void Node::release() {
+  release_saved();
+  inputs_.clear();
+  inputs_.shrink_to_fit();
+  released_ = true;
+}
+
+Array unbroadcast(const Array& grad, const Shape& shape) {
+  if (std::equal(shape.begin(), shape.end(), grad.shape().begin(), grad.shape().end())) return grad;
+  const std::size_t lead = grad.dimension() - shape.size();
+  std::vector<std::size_t> axes;
+  for (std::size_t i = 0; i < lead; ++i) axes.push_back(i);
+  for (std::size_t j = 0; j < shape.size(); ++j) {
+    if (shape[j] == 1 && grad.shape()[lead + j] != 1) axes.push_back(lead + j);
+  }
+  Array out = axes.empty() ? grad : Array(xt::sum(grad, axes, xt::evaluation_strategy::immediate));
+  out.reshape(shape);
+  return out;
+}
+
+// ---- the backward engine ----------------------------------------------------------------
+
+namespace {
+
+// Tensors reachable from `root` through grad_fn edges, each after every tensor computed
+// from it (reverse topological order). Iterative DFS: deep graphs cannot overflow the stack.
+std::vector<Tensor> reverse_topological_order(const Tensor& root) {
+  std::vector<Tensor> post_order;
+  std::unordered_set<const void*> visited{root.id()};
+  std::vector<std::pair<Tensor, std::size_t>> stack{{root, 0}};
+  while (!stack.empty()) {
+    auto& [tensor, next_input] = stack.back();
+    const Node* node = tensor.grad_fn().get();
+    if (node && next_input < node->inputs().size()) {
+      const Tensor input = node->inputs()[next_input++];
+      if (input.requires_grad() && visited.insert(input.id()).second) stack.emplace_back(input, 0);
+      continue;
+    }
+    post_order.push_back(tensor);
+    stack.pop_back();
+  }
+  return {post_order.rbegin(), post_order.rend()};
+}
+
+void accumulate(std::unordered_map<const void*, Array>& grads, const Tensor& t, Array&& g) {
+  auto it = grads.find(t.id());
+  if (it == grads.end()) {
+    grads.emplace(t.id(), std::move(g));
+  } else {
+    xt::noalias(it->second) += g;
+  }
+}
+
+void accumulate_into_leaf(Tensor& leaf, Array&& g) {
+  Tensor grad = leaf.grad();
+  if (grad.defined()) {
+    xt::noalias(grad.data()) += g;  // gradients add up until zero_grad(), as in PyTorch
+  } else {
+    leaf.set_grad(Tensor(std::move(g)));
+  }
+}
+
+void run_backward(const Tensor& root, Array seed, bool retain_graph) {
+  std::unordered_map<const void*, Array> grads;
+  grads.emplace(root.id(), std::move(seed));
+  for (Tensor& t : reverse_topological_order(root)) {
+    auto it = grads.find(t.id());
+    if (it == grads.end()) continue;
+    Array g = std::move(it->second);
+    grads.erase(it);
+    const std::shared_ptr<Node>& node = t.grad_fn();
+    if (!node) {
+      accumulate_into_leaf(t, std::move(g));
+      continue;
+    }
+    if (node->released()) {
+      throw std::logic_error(fmt::format(
+          "backward: the graph through {} was already freed by an earlier backward; "
+          "call backward(retain_graph=true) the first time to go through it twice",
+          node->name()));
+    }
+    std::vector<Array> input_grads = node->apply(g);
+    for (std::size_t i = 0; i < input_grads.size(); ++i) {
+      const Tensor& input = node->inputs()[i];
+      if (!input.requires_grad() || input_grads[i].size() == 0) continue;  // kNone: no gradient
+      accumulate(grads, input, std::move(input_grads[i]));
+    }
+    if (!retain_graph) node->release();
+  }
+}
+
+}  // namespace
+
+void Tensor::backward(bool retain_graph) const {
+  if (!requires_grad()) return;  // the course's placeholder behaviour: nothing to do
+  if (size() != 1) {
+    detail::fail_shape(
+        "backward: called on a non-scalar tensor of shape {} without a gradient argument",
+        shape_str(shape()));
+  }
+  Array seed = Array::from_shape(data().shape());
+  seed.fill(1.0f);
+  run_backward(*this, std::move(seed), retain_graph);
+}
+
+void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
+  if (!requires_grad()) return;
+  if (gradient.shape() != shape()) {
+    detail::fail_shape("backward: gradient of shape {} for a tensor of shape {}",
+                       shape_str(gradient.shape()), shape_str(shape()));
+  }
+  run_backward(*this, gradient.data(), retain_graph);
+}
+
+// ---- backward rules: arithmetic ---------------------------------------------------------
+
+namespace {
+
+// An empty Array marks "no gradient for this input" (it does not require grad).
+const Array kNone = Array::from_shape({0});
+
+// g broadcast back over the reduced `axes` to `in_shape` (the rule of sum, mean and max).
+Array expand_over(const Array& g, const Shape& in_shape, const std::vector<std::size_t>& axes) {
+  Array gk = g;
+  gk.reshape(detail::keepdims_shape(in_shape, axes));
+  Array out = xt::broadcast(gk, in_shape);
+  return out;
+}
+
+}  // namespace
+
+std::vector<Array> AddBackward::apply(const Array& g) {
+  return {needs_grad(0) ? unbroadcast(g, inputs()[0].shape()) : kNone,
+          needs_grad(1) ? unbroadcast(g, inputs()[1].shape()) : kNone};
+}
+
+std::vector<Array> SubBackward::apply(const Array& g) {
+  return {needs_grad(0) ? unbroadcast(g, inputs()[0].shape()) : kNone,
+          needs_grad(1) ? unbroadcast(Array(-g), inputs()[1].shape()) : kNone};
+}
+
+std::vector<Array> MulBackward::apply(const Array& g) {
+  const Array& a = inputs()[0].data();
+  const Array& b = inputs()[1].data();
+  return {needs_grad(0) ? unbroadcast(Array(g * b), inputs()[0].shape()) : kNone,   // d(ab)/da = b
+          needs_grad(1) ? unbroadcast(Array(g * a), inputs()[1].shape()) : kNone};  // d(ab)/db = a
+}
+
+std::vector<Array> DivBackward::apply(const Array& g) {
+  const Array& a = inputs()[0].data();
+  const Array& b = inputs()[1].data();
+  return {needs_grad(0) ? unbroadcast(Array(g / b), inputs()[0].shape()) : kNone,  // 1/b
+          needs_grad(1) ? unbroadcast(Array(-g * a / (b * b)), inputs()[1].shape())  // -a/b²
+                        : kNone};
+}
+
+std::vector<Array> NegBackward::apply(const Array& g) { return {Array(-g)}; }
+
+std::vector<Array> MatmulBackward::apply(const Array& g) {
+  // Promote 1-D operands as the forward did (a row [1, K], a column [K, 1]) and give g the
+  // promoted result shape; then da = g·bᵀ and db = aᵀ·g, each summed over broadcast batches.
+  Array a = inputs()[0].data(), b = inputs()[1].data(), g2 = g;
+  const bool a_vec = a.dimension() == 1, b_vec = b.dimension() == 1;
+  if (a_vec) a.reshape({1, a.size()});
+  if (b_vec) b.reshape({b.size(), 1});
+  Shape g_shape = detail::to_shape(g.shape());
+  if (a_vec) g_shape.insert(g_shape.end() - (b_vec ? 0 : 1), 1);
+  if (b_vec) g_shape.push_back(1);
+  g2.reshape(g_shape);
+  Array da = kNone, db = kNone;
+  if (needs_grad(0)) {
+    da = unbroadcast(detail::batched_matmul(g2, b, false, true), detail::to_shape(a.shape()));
+    da.reshape(inputs()[0].shape());
+  }
+  if (needs_grad(1)) {
+    db = unbroadcast(detail::batched_matmul(a, g2, true, false), detail::to_shape(b.shape()));
+    db.reshape(inputs()[1].shape());
+  }
+  return {da, db};
+}
+
+// ---- backward rules: shape ops ----------------------------------------------------------
+
+std::vector<Array> TransposeBackward::apply(const Array& g) {
+  std::vector<std::size_t> perm(g.dimension());
+  for (std::size_t i = 0; i < perm.size(); ++i) perm[i] = i;
+  std::swap(perm[dim0], perm[dim1]);  // a swap is its own inverse
+  return {Array(xt::transpose(g, perm))};
+}
+
+std::vector<Array> ReshapeBackward::apply(const Array& g) {
+  Array da = g;
+  da.reshape(inputs()[0].shape());
+  return {da};
+}
+
+std::vector<Array> SliceBackward::apply(const Array& g) {
+  const Array& a = inputs()[0].data();
+  Array da = xt::zeros<float>(a.shape());
+  const std::size_t row = a.shape()[0] == 0 ? 0 : a.size() / a.shape()[0];
+  const float* src = g.data();
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    float* dst = da.data() + rows[i] * row;
+    for (std::size_t j = 0; j < row; ++j) dst[j] += src[i * row + j];  // += : repeated rows add
+  }
+  (void)keeps_axis;  // g has the same element order either way
+  return {da};
+}
+
+// ---- backward rules: reductions ---------------------------------------------------------
+
+std::vector<Array> SumBackward::apply(const Array& g) {
+  return {expand_over(g, inputs()[0].shape(), axes)};
+}
+
+std::vector<Array> MeanBackward::apply(const Array& g) {
+  const Shape in_shape = inputs()[0].shape();
+  std::size_t count = 1;
+  for (std::size_t a : axes) count *= in_shape[a];
+  Array da = expand_over(g, in_shape, axes);
+  da /= static_cast<float>(count);
+  return {da};
+}
+
+std::vector<Array> MaxBackward::apply(const Array& g) {
+  const Array& a = inputs()[0].data();
+  const Shape in_shape = inputs()[0].shape();
+  // mask marks every maximum; ties share the gradient equally.
+  const Array max_b = expand_over(out, in_shape, axes);
+  Array mask = xt::cast<float>(xt::equal(a, max_b));
+  Array counts = axes.empty() ? mask : Array(xt::sum(mask, axes, xt::evaluation_strategy::immediate));
+  const Array counts_b = expand_over(counts, in_shape, axes);
+  const Array g_b = expand_over(g, in_shape, axes);
+  Array da = mask * g_b / counts_b;
+  return {da};
+}
+
+// ---- backward rules: element-wise math --------------------------------------------------
+
+std::vector<Array> ExpBackward::apply(const Array& g) { return {Array(g * out)}; }
+
+std::vector<Array> LogBackward::apply(const Array& g) { return {Array(g / inputs()[0].data())}; }
+
+std::vector<Array> SqrtBackward::apply(const Array& g) { return {Array(g / (2.0f * out))}; }
+
+std::vector<Array> PowBackward::apply(const Array& g) {
+  const Array& a = inputs()[0].data();
+  return {Array(g * exponent * xt::pow(a, exponent - 1.0f))};
+}
+
+// ---- backward rules: activations (module 02) --------------------------------------------
+
+std::vector<Array> ReluBackward::apply(const Array& g) {
+  const Array& a = inputs()[0].data();
+  Array da = Array::from_shape(g.shape());
+  for (std::size_t i = 0; i < da.size(); ++i) da.data()[i] = a.data()[i] > 0.0f ? g.data()[i] : 0.0f;
+  return {da};
+}
+
+std::vector<Array> SigmoidBackward::apply(const Array& g) { return {Array(g * out * (1.0f - out))}; }
+
+std::vector<Array> TanhBackward::apply(const Array& g) { return {Array(g * (1.0f - out * out))}; }
+
+std::vector<Array> GeluBackward::apply(const Array& g) {
+  // gelu(x) = x·s with s = σ(kx):  d/dx = s + k·x·s·(1 − s)
+  constexpr float k = 1.702f;
+  const Array& x = inputs()[0].data();
+  Array da = Array::from_shape(g.shape());
+  for (std::size_t i = 0; i < da.size(); ++i) {
+    const float xi = x.data()[i];
+    const float s = 1.0f / (1.0f + std::exp(-k * xi));
+    da.data()[i] = g.data()[i] * (s + k * xi * s * (1.0f - s));
+  }
+  return {da};
+}
+
+std::vector<Array> SoftmaxBackward::apply(const Array& g) {
+  const detail::AxisSplit s = detail::split_at(detail::to_shape(out.shape()), axis);
+  Array da = Array::from_shape(out.shape());
+  for (std::size_t o = 0; o < s.outer; ++o) {
+    for (std::size_t i = 0; i < s.inner; ++i) {
+      const std::size_t base = o * s.n * s.inner + i;
+      double dot = 0.0;  // Σ_k g_k·y_k
+      for (std::size_t k = 0; k < s.n; ++k) dot += g.data()[base + k * s.inner] * out.data()[base + k * s.inner];
+      for (std::size_t k = 0; k < s.n; ++k) {
+        const std::size_t j = base + k * s.inner;
+        da.data()[j] = out.data()[j] * (g.data()[j] - static_cast<float>(dot));
+      }
+    }
+  }
+  return {da};
+}
+
+std::vector<Array> LogSoftmaxBackward::apply(const Array& g) {
+  const detail::AxisSplit s = detail::split_at(detail::to_shape(out.shape()), axis);
+  Array da = Array::from_shape(out.shape());
+  for (std::size_t o = 0; o < s.outer; ++o) {
+    for (std::size_t i = 0; i < s.inner; ++i) {
+      const std::size_t base = o * s.n * s.inner + i;
+      double total = 0.0;  // Σ_k g_k
+      for (std::size_t k = 0; k < s.n; ++k) total += g.data()[base + k * s.inner];
+      for (std::size_t k = 0; k < s.n; ++k) {
+        const std::size_t j = base + k * s.inner;
+        da.data()[j] = g.data()[j] - std::exp(out.data()[j]) * static_cast<float>(total);
+      }
+    }
+  }
+  return {da};
+}
+
+// ---- backward rules: layers and losses (modules 03–04) ----------------------------------
+
+std::vector<Array> LinearBackward::apply(const Array& g) {
+  const Array& x = inputs()[0].data();
+  const Array& w = inputs()[1].data();
+  const std::size_t n = x.shape()[0], in = w.shape()[0], out = w.shape()[1];
+  std::vector<Array> grads(inputs().size(), kNone);
+  if (needs_grad(0)) {  // dx = g·Wᵀ  [N, out]·[out, in]
+    grads[0] = Array::from_shape({n, in});
+    detail::gemm(false, true, n, in, out, 1.0f, g.data(), w.data(), 0.0f, grads[0].data());
+  }
+  if (needs_grad(1)) {  // dW = xᵀ·g  [in, N]·[N, out]
+    grads[1] = Array::from_shape({in, out});
+    detail::gemm(true, false, in, out, n, 1.0f, x.data(), g.data(), 0.0f, grads[1].data());
+  }
+  if (inputs().size() > 2 && needs_grad(2)) {  // db = Σ_N g
+    grads[2] = xt::zeros<float>({out});
+    for (std::size_t r = 0; r < n; ++r) {
+      for (std::size_t c = 0; c < out; ++c) grads[2].data()[c] += g.data()[r * out + c];
+    }
+  }
+  return grads;
+}
+
+std::vector<Array> MseBackward::apply(const Array& g) {
+  const Array& p = inputs()[0].data();
+  const Array& t = inputs()[1].data();
+  const float scale = g() * 2.0f / static_cast<float>(p.size());
+  return {needs_grad(0) ? Array(scale * (p - t)) : kNone,
+          needs_grad(1) ? Array(-scale * (p - t)) : kNone};
+}
+
+std::vector<Array> BceBackward::apply(const Array& g) {
+  constexpr float eps = 1e-7f;
+  const Array& p = inputs()[0].data();
+  const Array& y = inputs()[1].data();
+  const float scale = g() / static_cast<float>(p.size());
+  Array dp = Array::from_shape(p.shape());
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const float pi = p.data()[i];
+    const bool clamped = pi < eps || pi > 1.0f - eps;  // the clamp's gradient is 0 outside
+    dp.data()[i] = clamped ? 0.0f : scale * (pi - y.data()[i]) / (pi * (1.0f - pi));
+  }
+  return {dp, kNone};
+}
+
+std::vector<Array> CrossEntropyBackward::apply(const Array& g) {
+  const std::size_t n = probs.shape()[0], c = probs.shape()[1];
+  const float scale = g() / static_cast<float>(n);
+  Array dz = probs * scale;  // (softmax − onehot)/N
+  for (std::size_t i = 0; i < n; ++i) dz.data()[i * c + labels[i]] -= scale;
+  return {dz};
+}
+
+std::vector<Array> DropoutBackward::apply(const Array& g) { return {Array(g * scaled_mask)}; }
+
+// ---- gradcheck --------------------------------------------------------------------------
+
+namespace {
+
+double weighted_sum(const Tensor& out, const Array& weights) {
+  double total = 0.0;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    total += static_cast<double>(out.data().data()[i]) * weights.data()[i];
+  }
+  return total;
+}
+
+}  // namespace
+
+GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                          const std::vector<Tensor>& inputs, float eps, double atol, double rtol) {
+  GradcheckResult result;
+  // Analytic: gradient of Σ f(x)·r for a fixed random r, so every output element matters.
+  for (Tensor t : inputs) t.zero_grad();
+  Tensor out = f(inputs);
+  std::mt19937 gen(1234);
+  std::uniform_real_distribution<float> dist(0.5f, 1.5f);
+  Array weights = Array::from_shape(out.data().shape());
+  for (float& w : weights) w = dist(gen) * (gen() % 2 ? 1.0f : -1.0f);
+  (out * Tensor(weights)).sum().backward();
+
+  result.ok = true;
+  result.all_grads_nonzero = true;
+  NoGradGuard no_grad;
+  for (std::size_t k = 0; k < inputs.size(); ++k) {
+    Tensor x = inputs[k];
+    if (!x.requires_grad()) continue;
+    const Tensor grad = x.grad();
+    bool nonzero = false;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const float analytic = grad.defined() ? grad.data().data()[i] : 0.0f;
+      nonzero = nonzero || analytic != 0.0f;
+      float& xi = x.data().data()[i];
+      const float saved = xi;
+      xi = saved + eps;
+      const double plus = weighted_sum(f(inputs), weights);
+      xi = saved - eps;
+      const double minus = weighted_sum(f(inputs), weights);
+      xi = saved;
+      const double numeric = (plus - minus) / (2.0 * eps);
+      const double error = std::abs(numeric - analytic);
+      result.max_abs_error = std::max(result.max_abs_error, error);
+      if (error > atol + rtol * std::abs(numeric) && result.ok) {
+        result.ok = false;
+        result.message = fmt::format("input {} element {}: autograd {} vs numerical {}", k, i,
+                                     analytic, numeric);
+      }
+    }
+    result.all_grads_nonzero = result.all_grads_nonzero && nonzero;
+  }
+  if (result.ok) result.message = fmt::format("max abs error {:.3g}", result.max_abs_error);
+  return result;
+}
+
+}  // namespace tinytorch

@@ -1,0 +1,108 @@
+// Module 03 — Layers. Forward passes here; LinearBackward and DropoutBackward in autograd.cpp.
+#include <tinytorch/core/layers.hpp>
+
+#include <cmath>
+
+#include <tinytorch/core/autograd.hpp>
+#include <tinytorch/detail/common.hpp>
+
+namespace tinytorch {
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  if (weight.ndim() != 2) {
+    detail::fail_shape("linear: expected a 2-D weight [in, out], got {}", shape_str(weight.shape()));
+  }
+  const std::size_t in = weight.data().shape()[0], out = weight.data().shape()[1];
+  if (x.ndim() == 0 || x.data().shape()[x.ndim() - 1] != in) {
+    detail::fail_shape("linear: expected input [N, {}], got {}", in, shape_str(x.shape()));
+  }
+  if (bias.defined() && (bias.ndim() != 1 || bias.size() != out)) {
+    detail::fail_shape("linear: expected bias [{}], got {}", out, shape_str(bias.shape()));
+  }
+  if (x.ndim() != 2) {  // fold leading axes into N, then restore them
+    std::vector<long> out_shape;
+    for (std::size_t i = 0; i + 1 < x.ndim(); ++i) out_shape.push_back(static_cast<long>(x.dim(static_cast<int>(i))));
+    out_shape.push_back(static_cast<long>(out));
+    return linear(x.reshape({-1, static_cast<long>(in)}), weight, bias).reshape(out_shape);
+  }
+  const std::size_t n = x.data().shape()[0];
+  Array y = Array::from_shape({n, out});
+  if (bias.defined()) {
+    for (std::size_t r = 0; r < n; ++r) std::copy(bias.data().begin(), bias.data().end(), y.data() + r * out);
+  }
+  detail::gemm(false, false, n, out, in, 1.0f, x.data().data(), weight.data().data(),
+               bias.defined() ? 1.0f : 0.0f, y.data());
+  Tensor result(std::move(y));
+  if (bias.defined() && should_record({&x, &weight, &bias})) {
+    return attach(result, std::make_shared<LinearBackward>(x, weight, bias));
+  }
+  if (!bias.defined() && should_record({&x, &weight})) {
+    return attach(result, std::make_shared<LinearBackward>(x, weight));
+  }
+  return result;
+}
+
+Linear::Linear(std::size_t in_features, std::size_t out_features, bool use_bias)
+    : in_features(in_features), out_features(out_features) {
+  if (in_features == 0 || out_features == 0) {
+    detail::fail_arg("Linear: expected positive sizes, got in_features={} out_features={}",
+                     in_features, out_features);
+  }
+  Tensor w = Tensor::randn({in_features, out_features});
+  w.data() *= static_cast<float>(std::sqrt(1.0 / static_cast<double>(in_features)));
+  weight = register_parameter("weight", w);
+  if (use_bias) bias = register_parameter("bias", Tensor::zeros({out_features}));
+}
+
+Tensor Linear::forward(const Tensor& x) { return linear(x, weight, bias); }
+
+std::string Linear::repr() const {
+  return fmt::format("Linear(in_features={}, out_features={}, bias={})", in_features, out_features,
+                     bias.defined() ? "true" : "false");
+}
+
+Tensor dropout(const Tensor& x, float p, bool training) {
+  if (!(p >= 0.0f && p <= 1.0f)) {
+    detail::fail_arg("dropout: probability must be between 0.0 and 1.0, got {}", p);
+  }
+  if (!training || p == 0.0f) return x;
+  Array mask = Array::from_shape(x.data().shape());
+  const float scale = p == 1.0f ? 0.0f : 1.0f / (1.0f - p);
+  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+  for (float& m : mask) m = uniform(detail::rng()) < 1.0f - p ? scale : 0.0f;
+  Tensor out(Array(x.data() * mask));
+  if (should_record({&x})) return attach(out, std::make_shared<DropoutBackward>(x, std::move(mask)));
+  return out;
+}
+
+Dropout::Dropout(float p) : p_(p) {
+  if (!(p >= 0.0f && p <= 1.0f)) {
+    detail::fail_arg("Dropout: probability must be between 0.0 and 1.0, got {}", p);
+  }
+}
+
+std::string Dropout::repr() const { return fmt::format("Dropout(p={})", p_); }
+
+Sequential::Sequential(std::vector<std::shared_ptr<Module>> modules) {
+  for (auto& m : modules) push_back(std::move(m));
+}
+
+void Sequential::push_back(std::shared_ptr<Module> module) {
+  if (!module) detail::fail_arg("Sequential: module {} is null", size());
+  register_module(std::to_string(size()), std::move(module));
+}
+
+Tensor Sequential::forward(const Tensor& x) {
+  Tensor h = x;
+  for (const auto& child : children()) h = child.second->forward(h);
+  return h;
+}
+
+Module& Sequential::operator[](std::size_t i) const {
+  if (i >= size()) {
+    throw std::out_of_range(fmt::format("Sequential: index {} out of range for {} modules", i, size()));
+  }
+  return *children()[i].second;
+}
+
+}  // namespace tinytorch

@@ -1,0 +1,49 @@
+// Module 04 — Losses: scalar objectives, each returning a 0-d tensor.
+//
+//   MSELoss                 L = mean((p − t)²)                      dp = 2(p − t)/n
+//   CrossEntropyLoss        L = −mean_i log_softmax(z_i)[y_i]       dz = (softmax(z) − onehot(y))/N
+//     logits z [N, C], labels y [N] holding integer class indices in [0, C) (as floats)
+//   BinaryCrossEntropyLoss  L = −mean(y log p + (1 − y) log(1 − p)), p clamped to [1e-7, 1 − 1e-7]
+//
+// Cross-entropy is fused: one stable log-softmax + negative log-likelihood, one node.
+//
+//   CrossEntropyLoss criterion;
+//   Tensor loss = criterion(Tensor({{2, 1, 0.1f}, {0.5f, 1.5f, 0.8f}}), Tensor({0, 1}));
+//   loss.item();   // 0.520002
+#pragma once
+
+#include <tinytorch/core/tensor.hpp>
+
+namespace tinytorch {
+
+/// The clamp of binary cross-entropy (the course's EPSILON).
+constexpr float kLossEpsilon = 1e-7f;
+
+/// mean((pred − target)²); shapes must be equal (no silent broadcasting).
+Tensor mse_loss(const Tensor& pred, const Tensor& target);
+/// Fused log-softmax + NLL of logits [N, C] against labels [N] in [0, C).
+Tensor cross_entropy(const Tensor& logits, const Tensor& labels);
+/// BCE of probabilities against 0/1 targets of the same shape.
+Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets);
+
+class MSELoss {
+ public:
+  Tensor forward(const Tensor& pred, const Tensor& target) const { return mse_loss(pred, target); }
+  Tensor operator()(const Tensor& pred, const Tensor& target) const { return forward(pred, target); }
+};
+
+class CrossEntropyLoss {
+ public:
+  Tensor forward(const Tensor& logits, const Tensor& labels) const { return cross_entropy(logits, labels); }
+  Tensor operator()(const Tensor& logits, const Tensor& labels) const { return forward(logits, labels); }
+};
+
+class BinaryCrossEntropyLoss {
+ public:
+  Tensor forward(const Tensor& probs, const Tensor& targets) const {
+    return binary_cross_entropy(probs, targets);
+  }
+  Tensor operator()(const Tensor& probs, const Tensor& targets) const { return forward(probs, targets); }
+};
+
+}  // namespace tinytorch

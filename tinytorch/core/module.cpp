@@ -1,0 +1,55 @@
+#include <tinytorch/core/module.hpp>
+
+#include <fmt/format.h>
+
+namespace tinytorch {
+
+std::string Module::repr() const {
+  if (children_.empty()) return name() + "()";
+  std::string out = name() + "(\n";
+  for (const auto& [child_name, child] : children_) {
+    std::string child_repr = child->repr();
+    // Indent nested lines so the tree reads like PyTorch's printout.
+    for (std::size_t pos = child_repr.find('\n'); pos != std::string::npos;
+         pos = child_repr.find('\n', pos + 1)) {
+      child_repr.insert(pos + 1, "  ");
+    }
+    out += fmt::format("  ({}): {}\n", child_name, child_repr);
+  }
+  return out + ")";
+}
+
+Tensor Module::register_parameter(const std::string& name, Tensor value) {
+  value.requires_grad_(true);
+  parameters_.emplace_back(name, std::move(value));
+  return parameters_.back().second;
+}
+
+void Module::collect(const std::string& prefix,
+                     std::vector<std::pair<std::string, Tensor>>& out) const {
+  for (const auto& [name, tensor] : parameters_) out.emplace_back(prefix + name, tensor);
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  collect("", out);
+  return out;
+}
+
+std::vector<Tensor> Module::parameters() const {
+  std::vector<Tensor> out;
+  for (auto& named : named_parameters()) out.push_back(std::move(named.second));
+  return out;
+}
+
+void Module::train(bool on) {
+  training_ = on;
+  for (auto& child : children_) child.second->train(on);
+}
+
+void Module::zero_grad() {
+  for (Tensor& p : parameters()) p.zero_grad();
+}
+
+}  // namespace tinytorch

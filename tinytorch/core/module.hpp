@@ -1,0 +1,72 @@
+// Module 03 (base) — Module: what every layer, activation and model has in common.
+//
+// A Module owns parameters (tensors that require grad) and child modules, each under a name,
+// so named_parameters() can report dotted paths like "0.weight" or "conv1.bias". forward()
+// maps a tensor to a tensor; operator() calls it. train()/eval() set a mode flag on the
+// module and all its children (Dropout reads it).
+//
+//   struct TwoLayer : Module {
+//     std::shared_ptr<Linear> fc1 = register_module("fc1", std::make_shared<Linear>(2, 4));
+//     std::shared_ptr<Linear> fc2 = register_module("fc2", std::make_shared<Linear>(4, 1));
+//     Tensor forward(const Tensor& x) override { return (*fc2)(relu((*fc1)(x))); }
+//   };
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <tinytorch/core/tensor.hpp>
+
+namespace tinytorch {
+
+class Module {
+ public:
+  virtual ~Module() = default;
+
+  /// The computation. Every concrete module defines it.
+  virtual Tensor forward(const Tensor& x) = 0;
+  Tensor operator()(const Tensor& x) { return forward(x); }
+
+  /// The class name, as in the course's repr ("Linear", "ReLU").
+  virtual std::string name() const = 0;
+  /// A readable description; defaults to "Name()" and, for containers, one child per line.
+  virtual std::string repr() const;
+
+  /// Every parameter of this module and its children (the same handles, not copies).
+  std::vector<Tensor> parameters() const;
+  /// Parameters with dotted names: "weight", "0.bias", "conv1.weight".
+  std::vector<std::pair<std::string, Tensor>> named_parameters() const;
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const {
+    return children_;
+  }
+
+  /// Sets training mode on this module and its children.
+  void train(bool on = true);
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+
+  /// Drops the gradient of every parameter.
+  void zero_grad();
+
+ protected:
+  /// Registers `value` as a parameter named `name` (it is set to require grad).
+  Tensor register_parameter(const std::string& name, Tensor value);
+  /// Registers a child module so its parameters and mode follow this one.
+  template <class M>
+  std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
+    children_.emplace_back(name, module);
+    return module;
+  }
+
+ private:
+  void collect(const std::string& prefix,
+               std::vector<std::pair<std::string, Tensor>>& out) const;
+
+  std::vector<std::pair<std::string, Tensor>> parameters_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  bool training_ = true;
+};
+
+}  // namespace tinytorch

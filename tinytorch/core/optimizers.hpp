@@ -1,0 +1,114 @@
+// Module 06 — Optimizers: turn gradients into parameter updates (in place, no temporaries).
+//
+//   SGD    g ← grad + wd·θ;  v ← μ·v + g (if μ ≠ 0), g ← v;  θ ← θ − lr·g
+//   Adam   t ← t + 1;  g ← grad + wd·θ;  m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²
+//          θ ← θ − lr·m̂/(√v̂ + ε),  m̂ = m/(1 − β1^t),  v̂ = v/(1 − β2^t)
+//   AdamW  Adam's update from the raw gradient, then decoupled decay θ ← θ·(1 − lr·wd)
+//
+// Parameters whose grad is undefined are skipped. Defaults follow the course.
+//
+//   SGD opt(model.parameters(), /*lr=*/0.1f, /*momentum=*/0.9f);
+//   loss.backward();
+//   opt.step();
+//   opt.zero_grad();
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <tinytorch/core/tensor.hpp>
+
+namespace tinytorch {
+
+/// Optimizer buffers by name ("momentum.0", "m.3", "step_count"), for checkpoints.
+using OptimizerState = std::map<std::string, Tensor>;
+
+class Optimizer {
+ public:
+  /// Every parameter must require grad (otherwise std::invalid_argument naming its index).
+  explicit Optimizer(std::vector<Tensor> params, float lr);
+  virtual ~Optimizer() = default;
+
+  /// One update of every parameter that has a gradient.
+  virtual void step() = 0;
+  /// Drops every parameter's gradient.
+  void zero_grad();
+
+  const std::vector<Tensor>& params() const { return params_; }
+  std::size_t step_count() const { return step_count_; }
+  float lr() const { return lr_; }
+  void set_lr(float lr) { lr_ = lr; }
+
+  /// Copies of the optimizer's buffers and step count.
+  virtual OptimizerState state_dict() const;
+  /// Restores buffers saved by state_dict(); shapes must match the parameters.
+  virtual void load_state_dict(const OptimizerState& state);
+
+ protected:
+  /// Lazily created zero buffers, one per parameter (momentum, Adam moments).
+  std::vector<Tensor>& buffers(const std::string& name);
+  void save_buffers(const std::string& name, OptimizerState& state) const;
+  void load_buffers(const std::string& name, const OptimizerState& state);
+
+  std::vector<Tensor> params_;
+  std::size_t step_count_ = 0;
+  float lr_;
+
+ private:
+  std::map<std::string, std::vector<Tensor>> buffers_;
+};
+
+class SGD : public Optimizer {
+ public:
+  explicit SGD(std::vector<Tensor> params, float lr = 0.01f, float momentum = 0.0f,
+               float weight_decay = 0.0f);
+  void step() override;
+
+  float momentum() const { return momentum_; }
+  float weight_decay() const { return weight_decay_; }
+  bool has_momentum() const { return momentum_ > 0.0f; }
+  /// Copies of the momentum buffers (undefined where a parameter has none yet).
+  std::vector<Tensor> get_momentum_state() const;
+  /// Sets the momentum buffers; the count must match the parameters.
+  void set_momentum_state(const std::vector<Tensor>& state);
+  OptimizerState state_dict() const override;
+  void load_state_dict(const OptimizerState& state) override;
+
+ private:
+  float momentum_, weight_decay_;
+};
+
+class Adam : public Optimizer {
+ public:
+  explicit Adam(std::vector<Tensor> params, float lr = 1e-3f,
+                std::pair<float, float> betas = {0.9f, 0.999f}, float eps = 1e-8f,
+                float weight_decay = 0.0f);
+  void step() override;
+  OptimizerState state_dict() const override;
+  void load_state_dict(const OptimizerState& state) override;
+
+  float beta1() const { return beta1_; }
+  float beta2() const { return beta2_; }
+  float eps() const { return eps_; }
+  float weight_decay() const { return weight_decay_; }
+
+ protected:
+  /// The shared Adam step; `decoupled` selects AdamW's decay.
+  void adam_step(bool decoupled);
+
+ private:
+  float beta1_, beta2_, eps_, weight_decay_;
+};
+
+class AdamW : public Adam {
+ public:
+  explicit AdamW(std::vector<Tensor> params, float lr = 1e-3f,
+                 std::pair<float, float> betas = {0.9f, 0.999f}, float eps = 1e-8f,
+                 float weight_decay = 0.01f)
+      : Adam(std::move(params), lr, betas, eps, weight_decay) {}
+  void step() override { adam_step(true); }
+};
+
+}  // namespace tinytorch

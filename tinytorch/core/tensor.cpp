@@ -1,0 +1,563 @@
+// Module 01 — Tensor: storage, construction, arithmetic, matmul, reductions and views.
+// Each op computes a materialised result, then records its backward node (rules in
+// autograd.cpp) when an input requires grad.
+#include <tinytorch/core/tensor.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <ostream>
+
+#include <tinytorch/core/autograd.hpp>
+#include <tinytorch/detail/common.hpp>
+
+namespace tinytorch {
+
+struct TensorImpl {
+  Array data;
+  Tensor grad;
+  std::shared_ptr<Node> grad_fn;
+  bool requires_grad = false;
+};
+
+// ---- construction -----------------------------------------------------------------------
+
+NestedList::NestedList(std::initializer_list<NestedList> items) {
+  shape_.push_back(items.size());
+  if (items.size() == 0) return;
+  const Shape& inner = items.begin()->shape();
+  shape_.insert(shape_.end(), inner.begin(), inner.end());
+  for (const NestedList& item : items) {
+    if (item.shape() != inner) {
+      detail::fail_shape("Tensor: ragged nested list: elements of shape {} and {}",
+                         shape_str(inner), shape_str(item.shape()));
+    }
+    values_.insert(values_.end(), item.values().begin(), item.values().end());
+  }
+}
+
+void Tensor::init(Array data, bool requires_grad) {
+  impl_ = std::make_shared<TensorImpl>();
+  impl_->data = std::move(data);
+  impl_->requires_grad = requires_grad;
+}
+
+Tensor::Tensor(NestedList values, bool requires_grad) {
+  Array a = Array::from_shape(values.shape());
+  std::copy(values.values().begin(), values.values().end(), a.data());
+  init(std::move(a), requires_grad);
+}
+
+Tensor Tensor::scalar(float value, bool requires_grad) {
+  Array a = Array::from_shape({});
+  a() = value;
+  return Tensor(std::move(a), requires_grad);
+}
+
+Tensor Tensor::full(const Shape& shape, float value, bool requires_grad) {
+  Array a = Array::from_shape(shape);
+  a.fill(value);
+  return Tensor(std::move(a), requires_grad);
+}
+
+Tensor Tensor::zeros(const Shape& shape, bool requires_grad) {
+  return full(shape, 0.0f, requires_grad);
+}
+
+Tensor Tensor::ones(const Shape& shape, bool requires_grad) {
+  return full(shape, 1.0f, requires_grad);
+}
+
+Tensor Tensor::arange(float start, float stop, float step) {
+  if (step == 0.0f) detail::fail_arg("arange: step must be non-zero, got 0");
+  const double count = std::ceil((static_cast<double>(stop) - start) / step);
+  Array a = Array::from_shape({count > 0 ? static_cast<std::size_t>(count) : 0});
+  for (std::size_t i = 0; i < a.size(); ++i) a(i) = start + static_cast<float>(i) * step;
+  return Tensor(std::move(a));
+}
+
+Tensor Tensor::randn(const Shape& shape, bool requires_grad) {
+  Array a = Array::from_shape(shape);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (float& v : a) v = normal(detail::rng());
+  return Tensor(std::move(a), requires_grad);
+}
+
+Tensor Tensor::rand(const Shape& shape, bool requires_grad) {
+  Array a = Array::from_shape(shape);
+  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+  for (float& v : a) v = uniform(detail::rng());
+  return Tensor(std::move(a), requires_grad);
+}
+
+// ---- accessors --------------------------------------------------------------------------
+
+const TensorImpl& Tensor::impl() const {
+  if (!impl_) throw std::logic_error("Tensor: use of an undefined tensor");
+  return *impl_;
+}
+
+TensorImpl& Tensor::impl() {
+  if (!impl_) throw std::logic_error("Tensor: use of an undefined tensor");
+  return *impl_;
+}
+
+Shape Tensor::shape() const { return detail::to_shape(impl().data.shape()); }
+std::size_t Tensor::size() const { return impl().data.size(); }
+std::size_t Tensor::ndim() const { return impl().data.dimension(); }
+
+std::size_t Tensor::dim(int axis) const {
+  return impl().data.shape()[detail::normalize_axis("dim", axis, ndim())];
+}
+
+float Tensor::item() const {
+  if (size() != 1) {
+    detail::fail_shape("item: expected a tensor with one element, got shape {}", shape_str(shape()));
+  }
+  return *impl().data.data();
+}
+
+Array& Tensor::data() { return impl().data; }
+const Array& Tensor::data() const { return impl().data; }
+
+bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
+
+Tensor& Tensor::requires_grad_(bool on) {
+  impl().requires_grad = on;
+  return *this;
+}
+
+Tensor Tensor::grad() const { return impl().grad; }
+
+void Tensor::set_grad(const Tensor& grad) {
+  if (grad.defined() && grad.shape() != shape()) {
+    detail::fail_shape("set_grad: gradient of shape {} for a tensor of shape {}",
+                       shape_str(grad.shape()), shape_str(shape()));
+  }
+  impl().grad = grad;
+}
+
+void Tensor::zero_grad() { impl().grad = Tensor(); }
+
+const std::shared_ptr<Node>& Tensor::grad_fn() const { return impl().grad_fn; }
+
+void Tensor::set_grad_fn(std::shared_ptr<Node> node) {
+  impl().grad_fn = std::move(node);
+  if (impl_->grad_fn) impl_->requires_grad = true;
+}
+
+Tensor Tensor::clone() const { return Tensor(Array(data()), false); }
+
+Tensor Tensor::detach() const {
+  Tensor out;
+  out.impl_ = std::make_shared<TensorImpl>();
+  out.impl_->data = data();
+  return out;
+}
+
+// ---- arithmetic -------------------------------------------------------------------------
+
+namespace {
+
+template <class Op>
+Array broadcast_op(const char* name, const Tensor& a, const Tensor& b, Op op) {
+  if (a.data().shape() != b.data().shape()) {
+    detail::broadcast_shapes(name, a.shape(), b.shape());  // throws if incompatible
+  }
+  return op(a.data(), b.data());
+}
+
+}  // namespace
+
+Tensor operator+(const Tensor& a, const Tensor& b) {
+  Tensor out(broadcast_op("add", a, b, [](const Array& x, const Array& y) -> Array { return x + y; }));
+  if (should_record({&a, &b})) return attach(out, std::make_shared<AddBackward>(a, b));
+  return out;
+}
+
+Tensor operator-(const Tensor& a, const Tensor& b) {
+  Tensor out(broadcast_op("sub", a, b, [](const Array& x, const Array& y) -> Array { return x - y; }));
+  if (should_record({&a, &b})) return attach(out, std::make_shared<SubBackward>(a, b));
+  return out;
+}
+
+Tensor operator*(const Tensor& a, const Tensor& b) {
+  Tensor out(broadcast_op("mul", a, b, [](const Array& x, const Array& y) -> Array { return x * y; }));
+  if (should_record({&a, &b})) return attach(out, std::make_shared<MulBackward>(a, b));
+  return out;
+}
+
+Tensor operator/(const Tensor& a, const Tensor& b) {
+  Tensor out(broadcast_op("div", a, b, [](const Array& x, const Array& y) -> Array { return x / y; }));
+  if (should_record({&a, &b})) return attach(out, std::make_shared<DivBackward>(a, b));
+  return out;
+}
+
+Tensor operator-(const Tensor& a) {
+  Tensor out(Array(-a.data()));
+  if (should_record({&a})) return attach(out, std::make_shared<NegBackward>(a));
+  return out;
+}
+
+Tensor operator+(const Tensor& a, float b) { return a + Tensor::scalar(b); }
+Tensor operator-(const Tensor& a, float b) { return a - Tensor::scalar(b); }
+Tensor operator*(const Tensor& a, float b) { return a * Tensor::scalar(b); }
+Tensor operator/(const Tensor& a, float b) { return a / Tensor::scalar(b); }
+Tensor operator+(float a, const Tensor& b) { return Tensor::scalar(a) + b; }
+Tensor operator-(float a, const Tensor& b) { return Tensor::scalar(a) - b; }
+Tensor operator*(float a, const Tensor& b) { return Tensor::scalar(a) * b; }
+Tensor operator/(float a, const Tensor& b) { return Tensor::scalar(a) / b; }
+
+Tensor Tensor::exp() const {
+  Tensor out(Array(xt::exp(data())));
+  if (should_record({this})) return attach(out, std::make_shared<ExpBackward>(*this, out));
+  return out;
+}
+
+Tensor Tensor::log() const {
+  Tensor out(Array(xt::log(data())));
+  if (should_record({this})) return attach(out, std::make_shared<LogBackward>(*this));
+  return out;
+}
+
+Tensor Tensor::sqrt() const {
+  Tensor out(Array(xt::sqrt(data())));
+  if (should_record({this})) return attach(out, std::make_shared<SqrtBackward>(*this, out));
+  return out;
+}
+
+Tensor Tensor::pow(float exponent) const {
+  Tensor out(Array(xt::pow(data(), exponent)));
+  if (should_record({this})) return attach(out, std::make_shared<PowBackward>(*this, exponent));
+  return out;
+}
+
+// ---- matmul -----------------------------------------------------------------------------
+
+namespace {
+
+// The result of a @ b following NumPy: a 1-D left operand is a row [1, K] and a 1-D right
+// operand a column [K, 1]; the added axis is removed from the result.
+Array matmul_forward(const Array& a, const Array& b) {
+  const std::size_t ra = a.dimension(), rb = b.dimension();
+  const std::size_t ka = a.shape()[ra - 1];
+  const std::size_t kb = rb == 1 ? b.shape()[0] : b.shape()[rb - 2];
+  if (ka != kb) {
+    detail::fail_shape("matmul: inner dimensions differ: {} @ {} ({} != {})",
+                       shape_str(detail::to_shape(a.shape())), shape_str(detail::to_shape(b.shape())),
+                       ka, kb);
+  }
+  if (ra == 2 && rb == 2) {  // the hot path: one sgemm, no reshapes
+    Array out = Array::from_shape({a.shape()[0], b.shape()[1]});
+    detail::gemm(false, false, a.shape()[0], b.shape()[1], ka, 1.0f, a.data(), b.data(), 0.0f,
+                 out.data());
+    return out;
+  }
+  Array a2 = a, b2 = b;
+  if (ra == 1) a2.reshape({1, ka});
+  if (rb == 1) b2.reshape({kb, 1});
+  Array out = detail::batched_matmul(a2, b2);
+  Shape shape = detail::to_shape(out.shape());
+  if (rb == 1) shape.erase(shape.end() - 1);
+  if (ra == 1) shape.erase(shape.end() - (rb == 1 ? 1 : 2));
+  out.reshape(shape);
+  return out;
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  if (a.ndim() == 0 || b.ndim() == 0) return a * b;  // NumPy/course: 0-d is element-wise
+  Tensor out(matmul_forward(a.data(), b.data()));
+  if (should_record({&a, &b})) return attach(out, std::make_shared<MatmulBackward>(a, b));
+  return out;
+}
+
+Tensor Tensor::matmul(const Tensor& other) const { return tinytorch::matmul(*this, other); }
+
+// ---- shape ops --------------------------------------------------------------------------
+
+Tensor Tensor::reshape(const std::vector<long>& shape) const {
+  Shape target(shape.size());
+  long known = 1;
+  int unknown = -1;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == -1) {
+      if (unknown >= 0) {
+        detail::fail_shape("reshape: only one dimension can be -1; got [{}]", fmt::join(shape, ", "));
+      }
+      unknown = static_cast<int>(i);
+    } else if (shape[i] < 0) {
+      detail::fail_shape("reshape: invalid dimension {} in [{}]", shape[i], fmt::join(shape, ", "));
+    } else {
+      known *= shape[i];
+      target[i] = static_cast<std::size_t>(shape[i]);
+    }
+  }
+  if (unknown >= 0) target[static_cast<std::size_t>(unknown)] = known == 0 ? 0 : size() / known;
+  if (detail::product(target) != size() || (unknown >= 0 && known == 0)) {
+    detail::fail_shape("reshape: total elements must match: {} has {}, [{}] asks for {}",
+                       shape_str(this->shape()), size(), fmt::join(shape, ", "),
+                       unknown >= 0 ? known : static_cast<long>(detail::product(target)));
+  }
+  Array out = data();
+  out.reshape(target);
+  Tensor result(std::move(out));
+  if (should_record({this})) return attach(result, std::make_shared<ReshapeBackward>(*this));
+  return result;
+}
+
+Tensor Tensor::flatten(int start_dim) const {
+  if (ndim() == 0) return reshape({1});
+  const std::size_t start = detail::normalize_axis("flatten", start_dim, ndim());
+  std::vector<long> target;
+  for (std::size_t i = 0; i < start; ++i) target.push_back(static_cast<long>(data().shape()[i]));
+  std::size_t rest = 1;
+  for (std::size_t i = start; i < ndim(); ++i) rest *= data().shape()[i];
+  target.push_back(static_cast<long>(rest));
+  return reshape(target);
+}
+
+Tensor Tensor::transpose(int dim0, int dim1) const {
+  if (ndim() < 2) {
+    // The course's 1-D transpose is the identity; an explicit axis must still exist.
+    if (dim0 != -2 || dim1 != -1) {
+      detail::normalize_axis("transpose", dim0, ndim());
+      detail::normalize_axis("transpose", dim1, ndim());
+    }
+    Tensor out{Array(data())};
+    if (should_record({this})) return attach(out, std::make_shared<ReshapeBackward>(*this));
+    return out;
+  }
+  const std::size_t d0 = detail::normalize_axis("transpose", dim0, ndim());
+  const std::size_t d1 = detail::normalize_axis("transpose", dim1, ndim());
+  std::vector<std::size_t> perm(ndim());
+  for (std::size_t i = 0; i < perm.size(); ++i) perm[i] = i;
+  std::swap(perm[d0], perm[d1]);
+  Tensor out(Array(xt::transpose(data(), perm)));
+  if (should_record({this})) return attach(out, std::make_shared<TransposeBackward>(*this, d0, d1));
+  return out;
+}
+
+namespace {
+
+// Copies whole rows (blocks of `row_size` floats along axis 0) — contiguous, so memcpy.
+Array gather_rows(const Array& src, const std::vector<std::size_t>& rows, Shape out_shape) {
+  const std::size_t row_size = src.dimension() == 0 || src.shape()[0] == 0
+                                   ? 0
+                                   : src.size() / src.shape()[0];
+  Array out = Array::from_shape(out_shape);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (row_size) std::memcpy(out.data() + i * row_size, src.data() + rows[i] * row_size,
+                              row_size * sizeof(float));
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor Tensor::operator[](long i) const {
+  if (ndim() == 0) detail::fail_shape("index: cannot index a 0-d tensor");
+  const long n = static_cast<long>(data().shape()[0]);
+  const long row = i < 0 ? i + n : i;
+  if (row < 0 || row >= n) {
+    throw std::out_of_range(
+        fmt::format("index: index {} is out of range for axis 0 of size {}", i, n));
+  }
+  const std::vector<std::size_t> rows{static_cast<std::size_t>(row)};
+  Shape out_shape = shape();
+  out_shape.erase(out_shape.begin());
+  Tensor out(gather_rows(data(), rows, out_shape));
+  if (should_record({this})) return attach(out, std::make_shared<SliceBackward>(*this, rows, false));
+  return out;
+}
+
+Tensor Tensor::slice(std::size_t start, std::size_t stop) const {
+  if (ndim() == 0) detail::fail_shape("slice: cannot slice a 0-d tensor");
+  const std::size_t n = data().shape()[0];
+  if (start > stop || stop > n) {
+    throw std::out_of_range(
+        fmt::format("slice: rows [{}, {}) are out of range for axis 0 of size {}", start, stop, n));
+  }
+  std::vector<std::size_t> rows(stop - start);
+  for (std::size_t r = 0; r < rows.size(); ++r) rows[r] = start + r;
+  return index_select(rows);
+}
+
+Tensor Tensor::index_select(const std::vector<std::size_t>& indices) const {
+  if (ndim() == 0) detail::fail_shape("index_select: cannot index a 0-d tensor");
+  const std::size_t n = data().shape()[0];
+  for (std::size_t i : indices) {
+    if (i >= n) {
+      throw std::out_of_range(
+          fmt::format("index_select: index {} is out of range for axis 0 of size {}", i, n));
+    }
+  }
+  Shape out_shape = shape();
+  out_shape[0] = indices.size();
+  Tensor out(gather_rows(data(), indices, out_shape));
+  if (should_record({this})) {
+    return attach(out, std::make_shared<SliceBackward>(*this, indices, true));
+  }
+  return out;
+}
+
+Tensor stack(const std::vector<Tensor>& tensors) {
+  if (tensors.empty()) detail::fail_shape("stack: expected at least one tensor, got none");
+  const Shape item = tensors[0].shape();
+  Shape out_shape{tensors.size()};
+  out_shape.insert(out_shape.end(), item.begin(), item.end());
+  Array out = Array::from_shape(out_shape);
+  const std::size_t n = tensors[0].size();
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    if (tensors[i].data().shape() != tensors[0].data().shape()) {
+      detail::fail_shape("stack: tensor {} has shape {}, tensor 0 has {}", i,
+                         shape_str(tensors[i].shape()), shape_str(item));
+    }
+    std::copy(tensors[i].data().begin(), tensors[i].data().end(), out.data() + i * n);
+  }
+  return Tensor(std::move(out));
+}
+
+// ---- reductions -------------------------------------------------------------------------
+
+namespace {
+
+std::vector<std::size_t> all_axes(std::size_t ndim) {
+  std::vector<std::size_t> axes(ndim);
+  for (std::size_t i = 0; i < ndim; ++i) axes[i] = i;
+  return axes;
+}
+
+// The reduced shape: `in` without `axes` (or with them set to 1 when keepdims).
+Shape reduced_shape(const Shape& in, const std::vector<std::size_t>& axes, bool keepdims) {
+  if (keepdims) return detail::keepdims_shape(in, axes);
+  Shape out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (std::find(axes.begin(), axes.end(), i) == axes.end()) out.push_back(in[i]);
+  }
+  return out;
+}
+
+Array sum_over(const Array& a, const std::vector<std::size_t>& axes, bool keepdims) {
+  const Shape out_shape = reduced_shape(detail::to_shape(a.shape()), axes, keepdims);
+  if (axes.empty()) return a;
+  Array out = xt::sum(a, axes, xt::evaluation_strategy::immediate);
+  out.reshape(out_shape);
+  return out;
+}
+
+}  // namespace
+
+Tensor Tensor::sum() const { return sum(std::vector<int>{}, false); }
+
+Tensor Tensor::sum(const std::vector<int>& axes, bool keepdims) const {
+  const std::vector<std::size_t> ax =
+      axes.empty() ? all_axes(ndim()) : detail::normalize_axes("sum", axes, ndim());
+  Tensor out(sum_over(data(), ax, keepdims));
+  if (should_record({this})) return attach(out, std::make_shared<SumBackward>(*this, ax));
+  return out;
+}
+
+Tensor Tensor::mean() const { return mean(std::vector<int>{}, false); }
+
+Tensor Tensor::mean(const std::vector<int>& axes, bool keepdims) const {
+  const std::vector<std::size_t> ax =
+      axes.empty() ? all_axes(ndim()) : detail::normalize_axes("mean", axes, ndim());
+  std::size_t count = 1;
+  for (std::size_t a : ax) count *= data().shape()[a];
+  Array s = sum_over(data(), ax, keepdims);
+  s /= static_cast<float>(count);
+  Tensor out(std::move(s));
+  if (should_record({this})) return attach(out, std::make_shared<MeanBackward>(*this, ax));
+  return out;
+}
+
+Tensor Tensor::max() const { return max(std::vector<int>{}, false); }
+
+Tensor Tensor::max(const std::vector<int>& axes, bool keepdims) const {
+  const std::vector<std::size_t> ax =
+      axes.empty() ? all_axes(ndim()) : detail::normalize_axes("max", axes, ndim());
+  for (std::size_t a : ax) {
+    if (data().shape()[a] == 0) {
+      detail::fail_shape("max: cannot reduce over an empty axis; got shape {}", shape_str(shape()));
+    }
+  }
+  Array m = data();
+  if (!ax.empty()) {
+    m = xt::amax(data(), ax, xt::evaluation_strategy::immediate);
+    m.reshape(reduced_shape(shape(), ax, keepdims));
+  }
+  Tensor out(std::move(m));
+  if (should_record({this})) return attach(out, std::make_shared<MaxBackward>(*this, out, ax));
+  return out;
+}
+
+Tensor Tensor::argmax(int axis) const {
+  const std::size_t ax = detail::normalize_axis("argmax", axis, ndim());
+  const detail::AxisSplit s = detail::split_at(shape(), ax);
+  if (s.n == 0) detail::fail_shape("argmax: cannot reduce over an empty axis; got shape {}", shape_str(shape()));
+  Shape out_shape = shape();
+  out_shape.erase(out_shape.begin() + static_cast<long>(ax));
+  Array out = Array::from_shape(out_shape);
+  const float* x = data().data();
+  for (std::size_t o = 0; o < s.outer; ++o) {
+    for (std::size_t i = 0; i < s.inner; ++i) {
+      const float* base = x + o * s.n * s.inner + i;
+      std::size_t best = 0;
+      for (std::size_t k = 1; k < s.n; ++k) {
+        if (base[k * s.inner] > base[best * s.inner]) best = k;  // strict: first maximum wins
+      }
+      out.data()[o * s.inner + i] = static_cast<float>(best);
+    }
+  }
+  return Tensor(std::move(out));
+}
+
+// ---- printing ---------------------------------------------------------------------------
+
+namespace {
+
+void format_axis(std::string& out, const Array& a, std::size_t axis, std::size_t offset) {
+  const std::size_t n = a.shape()[axis];
+  const std::size_t stride = a.strides().empty() ? 1 : static_cast<std::size_t>(a.strides()[axis]);
+  const bool summarize = a.size() > 1000 && n > 6;
+  out += '[';
+  for (std::size_t i = 0; i < n; ++i) {
+    if (summarize && i == 3) {
+      out += "..., ";
+      i = n - 3;
+    }
+    if (axis + 1 == a.dimension()) {
+      out += fmt::format("{:.6g}", a.data()[offset + i * stride]);
+    } else {
+      format_axis(out, a, axis + 1, offset + i * stride);
+    }
+    if (i + 1 < n) out += ", ";
+  }
+  out += ']';
+}
+
+std::string format_array(const Array& a) {
+  if (a.dimension() == 0) return fmt::format("{:.6g}", a());
+  std::string out;
+  format_axis(out, a, 0, 0);
+  return out;
+}
+
+}  // namespace
+
+std::string Tensor::to_string() const {
+  if (!defined()) return "Tensor(undefined)";
+  return fmt::format("Tensor({})", format_array(data()));
+}
+
+std::string Tensor::repr() const {
+  if (!defined()) return "Tensor(undefined)";
+  return fmt::format("Tensor(data={}, shape={}{})", format_array(data()), shape_str(shape()),
+                     requires_grad() ? ", requires_grad=true" : "");
+}
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.to_string(); }
+
+}  // namespace tinytorch

@@ -1,0 +1,11 @@
+// tinytorch — a small, readable autograd deep-learning framework on xtensor.
+// The umbrella header: includes every course module.
+#pragma once
+
+#include <tinytorch/core/tensor.hpp>       // 01
+#include <tinytorch/core/activations.hpp>  // 02
+#include <tinytorch/core/module.hpp>       // 03 (base)
+#include <tinytorch/core/layers.hpp>       // 03
+#include <tinytorch/core/losses.hpp>       // 04
+#include <tinytorch/core/autograd.hpp>     // 05
+#include <tinytorch/core/optimizers.hpp>   // 06

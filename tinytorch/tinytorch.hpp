@@ -9,3 +9,7 @@
 #include <tinytorch/core/losses.hpp>       // 04
 #include <tinytorch/core/autograd.hpp>     // 05
 #include <tinytorch/core/optimizers.hpp>   // 06
+#include <tinytorch/core/training.hpp>    // 07
+#include <tinytorch/data/loader.hpp>       // 08
+#include <tinytorch/data/datasets.hpp>     // 08
+#include <tinytorch/core/spatial.hpp>      // 09

@@ -42,7 +42,8 @@ void Tensor::init(Array data, bool requires_grad) {
   impl_->requires_grad = requires_grad;
 }
 
-Tensor::Tensor(NestedList values, bool requires_grad) {
+Tensor::Tensor(std::initializer_list<NestedList> items, bool requires_grad) {
+  const NestedList values(items);
   Array a = Array::from_shape(values.shape());
   std::copy(values.values().begin(), values.values().end(), a.data());
   init(std::move(a), requires_grad);

@@ -74,9 +74,11 @@ class Tensor {
   explicit Tensor(A&& data, bool requires_grad = false) {
     init(std::forward<A>(data), requires_grad);
   }
-  /// Nested braces of any depth: Tensor(5.0f) is 0-d, Tensor({1, 2, 3}) is [3],
-  /// Tensor({{1}, {2}}) is [2, 1], Tensor({{{1, 2}}}) is [1, 1, 2].
-  Tensor(NestedList values, bool requires_grad = false);
+  /// Nested braces of any depth: Tensor({1, 2, 3}) is [3], Tensor({{1}, {2}}) is [2, 1],
+  /// Tensor({{{1, 2}}}) is [1, 1, 2]. (A 0-d tensor is Tensor::scalar(5).) Taking an
+  /// initializer_list here, not a NestedList, makes this overload beat the copy constructor
+  /// for single-element outer lists such as Tensor({{1, 2, 3}}).
+  Tensor(std::initializer_list<NestedList> values, bool requires_grad = false);
 
   /// A 0-d tensor holding `value`.
   static Tensor scalar(float value, bool requires_grad = false);

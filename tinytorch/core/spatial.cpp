@@ -1,0 +1,590 @@
+// Module 09 — Spatial. Each op's backward node sits right under its forward.
+#include <tinytorch/core/spatial.hpp>
+
+#include <cmath>
+#include <limits>
+
+#include <tinytorch/core/activations.hpp>
+#include <tinytorch/core/autograd.hpp>
+#include <tinytorch/detail/common.hpp>
+
+namespace tinytorch {
+
+namespace {
+
+// The sizes every kernel below loops over (shape legend in spatial.hpp).
+struct Geometry {
+  std::size_t n, c, h, w;  // input
+  std::size_t kh, kw, stride, pad;
+  std::size_t ho, wo;  // output
+  std::size_t out_plane() const { return ho * wo; }
+};
+
+void check_window(const char* op, std::size_t kh, std::size_t kw, std::size_t stride) {
+  if (kh == 0 || kw == 0) detail::fail_arg("{}: kernel size must be >= 1, got {}x{}", op, kh, kw);
+  if (stride == 0) detail::fail_arg("{}: stride must be >= 1, got 0", op);
+}
+
+Geometry geometry(const char* op, const Shape& x, std::size_t kh, std::size_t kw,
+                  std::size_t stride, std::size_t pad) {
+  if (x.size() != 4) {
+    detail::fail_shape("{}: expected 4-D input [N, C, H, W], got {}", op, shape_str(x));
+  }
+  check_window(op, kh, kw, stride);
+  if (kh > x[2] + 2 * pad || kw > x[3] + 2 * pad) {
+    detail::fail_shape("{}: kernel {}x{} is larger than the padded input {}x{} (input {}, padding {})",
+                       op, kh, kw, x[2] + 2 * pad, x[3] + 2 * pad, shape_str(x), pad);
+  }
+  Geometry g{x[0], x[1], x[2], x[3], kh, kw, stride, pad, 0, 0};
+  g.ho = (g.h + 2 * pad - kh) / stride + 1;
+  g.wo = (g.w + 2 * pad - kw) / stride + 1;
+  return g;
+}
+
+// Input row (or column) read by output position `o` at kernel offset `k`; -1 when it falls
+// in the padding.
+inline long source_index(std::size_t o, std::size_t k, const Geometry& g) {
+  return static_cast<long>(o * g.stride + k) - static_cast<long>(g.pad);
+}
+
+}  // namespace
+
+std::size_t conv_output_size(std::size_t in, std::size_t kernel, std::size_t stride,
+                             std::size_t padding) {
+  check_window("conv_output_size", kernel, kernel, stride);
+  if (kernel > in + 2 * padding) {
+    detail::fail_shape("conv_output_size: kernel {} is larger than the padded input {}", kernel,
+                       in + 2 * padding);
+  }
+  return (in + 2 * padding - kernel) / stride + 1;
+}
+
+// ---- convolution: im2col + sgemm ----------------------------------------------------------
+//
+// cols has one row per (c, u, v) kernel tap and one column per output position (n, i, j):
+// cols[(c·kh + u)·kw + v, (n·Ho + i)·Wo + j] = x_pad[n, c, i·s + u, j·s + v].
+// Then y = W [O, C·kh·kw] × cols [C·kh·kw, N·Ho·Wo] is the whole batch's convolution.
+
+namespace {
+
+Array im2col(const Array& x, const Geometry& g) {
+  const std::size_t positions = g.n * g.out_plane();
+  Array cols = Array::from_shape({g.c * g.kh * g.kw, positions});
+  for (std::size_t c = 0; c < g.c; ++c) {
+    for (std::size_t u = 0; u < g.kh; ++u) {
+      for (std::size_t v = 0; v < g.kw; ++v) {
+        float* dst = cols.data() + ((c * g.kh + u) * g.kw + v) * positions;
+        for (std::size_t n = 0; n < g.n; ++n) {
+          const float* plane = x.data() + (n * g.c + c) * g.h * g.w;
+          for (std::size_t i = 0; i < g.ho; ++i) {
+            const long row = source_index(i, u, g);
+            const bool row_inside = row >= 0 && row < static_cast<long>(g.h);
+            for (std::size_t j = 0; j < g.wo; ++j, ++dst) {
+              const long col = source_index(j, v, g);
+              const bool inside = row_inside && col >= 0 && col < static_cast<long>(g.w);
+              *dst = inside ? plane[row * static_cast<long>(g.w) + col] : 0.0f;
+            }
+          }
+        }
+      }
+    }
+  }
+  return cols;
+}
+
+// The adjoint of im2col: every column entry is added back to the input pixel it was read from.
+Array col2im(const Array& cols, const Geometry& g) {
+  const std::size_t positions = g.n * g.out_plane();
+  Array dx = xt::zeros<float>({g.n, g.c, g.h, g.w});
+  for (std::size_t c = 0; c < g.c; ++c) {
+    for (std::size_t u = 0; u < g.kh; ++u) {
+      for (std::size_t v = 0; v < g.kw; ++v) {
+        const float* src = cols.data() + ((c * g.kh + u) * g.kw + v) * positions;
+        for (std::size_t n = 0; n < g.n; ++n) {
+          float* plane = dx.data() + (n * g.c + c) * g.h * g.w;
+          for (std::size_t i = 0; i < g.ho; ++i) {
+            const long row = source_index(i, u, g);
+            const bool row_inside = row >= 0 && row < static_cast<long>(g.h);
+            for (std::size_t j = 0; j < g.wo; ++j, ++src) {
+              const long col = source_index(j, v, g);
+              if (row_inside && col >= 0 && col < static_cast<long>(g.w)) {
+                plane[row * static_cast<long>(g.w) + col] += *src;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+// [N, O, Ho·Wo] <-> [O, N·Ho·Wo]: the layout of the images vs the layout of the GEMM.
+Array images_to_gemm(const Array& y, std::size_t n, std::size_t o, std::size_t plane) {
+  Array out = Array::from_shape({o, n * plane});
+  for (std::size_t b = 0; b < n; ++b) {
+    for (std::size_t k = 0; k < o; ++k) {
+      std::copy_n(y.data() + (b * o + k) * plane, plane, out.data() + k * n * plane + b * plane);
+    }
+  }
+  return out;
+}
+
+/// out = conv2d(x, W, b):  dW = gmat·colsᵀ, dcols = Wᵀ·gmat then col2im, db = Σ gmat rows.
+struct Conv2dBackward : Node {
+  Conv2dBackward(const Tensor& x, const Tensor& w, const Tensor& b, Array cols, Geometry g)
+      : Node(b.defined() ? std::vector<Tensor>{x, w, b} : std::vector<Tensor>{x, w}),
+        cols(std::move(cols)),
+        geo(g) {}
+  const char* name() const override { return "Conv2dBackward"; }
+  void release_saved() override { cols = Array(); }
+
+  std::vector<Array> apply(const Array& grad_out) override {
+    const Array& w = inputs()[1].data();
+    const std::size_t o = w.shape()[0], taps = geo.c * geo.kh * geo.kw;
+    const std::size_t positions = geo.n * geo.out_plane();
+    const Array gmat = images_to_gemm(grad_out, geo.n, o, geo.out_plane());
+    std::vector<Array> grads(inputs().size(), Array::from_shape({0}));
+    if (needs_grad(0)) {  // dx = col2im(Wᵀ · gmat)
+      Array dcols = Array::from_shape({taps, positions});
+      detail::gemm(true, false, taps, positions, o, 1.0f, w.data(), gmat.data(), 0.0f, dcols.data());
+      grads[0] = col2im(dcols, geo);
+    }
+    if (needs_grad(1)) {  // dW = gmat · colsᵀ
+      grads[1] = Array::from_shape(w.shape());
+      detail::gemm(false, true, o, taps, positions, 1.0f, gmat.data(), cols.data(), 0.0f,
+                   grads[1].data());
+    }
+    if (inputs().size() > 2 && needs_grad(2)) {  // db[o] = Σ over batch and space
+      grads[2] = Array::from_shape({o});
+      for (std::size_t k = 0; k < o; ++k) {
+        double total = 0.0;
+        for (std::size_t p = 0; p < positions; ++p) total += gmat.data()[k * positions + p];
+        grads[2].data()[k] = static_cast<float>(total);
+      }
+    }
+    return grads;
+  }
+
+  Array cols;
+  Geometry geo;
+};
+
+void check_conv_args(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  if (weight.ndim() != 4) {
+    detail::fail_shape("conv2d: expected 4-D weight [O, C, kh, kw], got {}", shape_str(weight.shape()));
+  }
+  if (x.ndim() == 4 && x.dim(1) != weight.dim(1)) {
+    detail::fail_shape("conv2d: input has {} channels but the weight {} expects {}", x.dim(1),
+                       shape_str(weight.shape()), weight.dim(1));
+  }
+  if (bias.defined() && (bias.ndim() != 1 || bias.size() != weight.dim(0))) {
+    detail::fail_shape("conv2d: expected bias [{}], got {}", weight.dim(0), shape_str(bias.shape()));
+  }
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, std::size_t stride,
+              std::size_t padding) {
+  const Geometry g = geometry("conv2d", x.shape(), weight.ndim() == 4 ? weight.dim(2) : 1,
+                              weight.ndim() == 4 ? weight.dim(3) : 1, stride, padding);
+  check_conv_args(x, weight, bias);
+  const std::size_t o = weight.dim(0), taps = g.c * g.kh * g.kw;
+  const std::size_t plane = g.out_plane(), positions = g.n * plane;
+  Array cols = im2col(x.data(), g);
+  Array ymat = Array::from_shape({o, positions});
+  detail::gemm(false, false, o, positions, taps, 1.0f, weight.data().data(), cols.data(), 0.0f,
+               ymat.data());
+  Array y = Array::from_shape({g.n, o, g.ho, g.wo});
+  for (std::size_t b = 0; b < g.n; ++b) {
+    for (std::size_t k = 0; k < o; ++k) {
+      const float shift = bias.defined() ? bias.data().data()[k] : 0.0f;
+      const float* src = ymat.data() + k * positions + b * plane;
+      float* dst = y.data() + (b * o + k) * plane;
+      for (std::size_t p = 0; p < plane; ++p) dst[p] = src[p] + shift;
+    }
+  }
+  Tensor out(std::move(y));
+  if (should_record({&x, &weight, &bias})) {
+    return attach(out, std::make_shared<Conv2dBackward>(x, weight, bias, std::move(cols), g));
+  }
+  return out;
+}
+
+// ---- max pooling --------------------------------------------------------------------------
+
+namespace {
+
+/// out = max_pool2d(x):  dx[argmax[k]] += g[k] (argmax cached by the forward).
+struct MaxPool2dBackward : Node {
+  MaxPool2dBackward(const Tensor& x, std::vector<std::size_t> argmax)
+      : Node({x}), argmax(std::move(argmax)) {}
+  const char* name() const override { return "MaxPool2dBackward"; }
+  void release_saved() override { argmax = {}; }
+
+  std::vector<Array> apply(const Array& g) override {
+    Array dx = xt::zeros<float>(inputs()[0].data().shape());
+    for (std::size_t k = 0; k < argmax.size(); ++k) dx.data()[argmax[k]] += g.data()[k];
+    return {dx};
+  }
+
+  std::vector<std::size_t> argmax;  ///< flat input index of each output's maximum
+};
+
+void check_pool_padding(const char* op, const Geometry& g) {
+  if (2 * g.pad > g.kh || 2 * g.pad > g.kw) {
+    detail::fail_arg("{}: padding {} must be at most half the kernel {}x{}", op, g.pad, g.kh, g.kw);
+  }
+}
+
+}  // namespace
+
+Tensor max_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::size_t padding) {
+  if (stride == 0) stride = kernel.first;
+  const Geometry g = geometry("max_pool2d", x.shape(), kernel.first, kernel.second, stride, padding);
+  check_pool_padding("max_pool2d", g);
+  Array y = Array::from_shape({g.n, g.c, g.ho, g.wo});
+  std::vector<std::size_t> argmax(y.size());
+  const float* in = x.data().data();
+  std::size_t k = 0;
+  for (std::size_t plane = 0; plane < g.n * g.c; ++plane) {
+    const std::size_t base = plane * g.h * g.w;
+    for (std::size_t i = 0; i < g.ho; ++i) {
+      for (std::size_t j = 0; j < g.wo; ++j, ++k) {
+        // Padding is at most half the kernel, so every window holds a real pixel; skipping the
+        // padded taps is the same as padding with −∞. Strict > keeps the first maximum.
+        float best = 0.0f;
+        std::size_t best_index = 0;
+        bool found = false;
+        for (std::size_t u = 0; u < g.kh; ++u) {
+          const long row = source_index(i, u, g);
+          if (row < 0 || row >= static_cast<long>(g.h)) continue;
+          for (std::size_t v = 0; v < g.kw; ++v) {
+            const long col = source_index(j, v, g);
+            if (col < 0 || col >= static_cast<long>(g.w)) continue;
+            const std::size_t index =
+                base + static_cast<std::size_t>(row) * g.w + static_cast<std::size_t>(col);
+            if (!found || in[index] > best) {
+              best = in[index];
+              best_index = index;
+              found = true;
+            }
+          }
+        }
+        y.data()[k] = best;
+        argmax[k] = best_index;
+      }
+    }
+  }
+  Tensor out(std::move(y));
+  if (should_record({&x})) return attach(out, std::make_shared<MaxPool2dBackward>(x, std::move(argmax)));
+  return out;
+}
+
+// ---- average pooling ----------------------------------------------------------------------
+
+namespace {
+
+/// out = avg_pool2d(x):  every input in window k receives g[k]/(kh·kw).
+struct AvgPool2dBackward : Node {
+  AvgPool2dBackward(const Tensor& x, Geometry g) : Node({x}), geo(g) {}
+  const char* name() const override { return "AvgPool2dBackward"; }
+
+  std::vector<Array> apply(const Array& grad_out) override {
+    Array dx = xt::zeros<float>(inputs()[0].data().shape());
+    const float scale = 1.0f / static_cast<float>(geo.kh * geo.kw);
+    const float* g = grad_out.data();
+    for (std::size_t plane = 0; plane < geo.n * geo.c; ++plane) {
+      float* d = dx.data() + plane * geo.h * geo.w;
+      for (std::size_t i = 0; i < geo.ho; ++i) {
+        for (std::size_t j = 0; j < geo.wo; ++j, ++g) {
+          for (std::size_t u = 0; u < geo.kh; ++u) {
+            const long row = source_index(i, u, geo);
+            if (row < 0 || row >= static_cast<long>(geo.h)) continue;
+            for (std::size_t v = 0; v < geo.kw; ++v) {
+              const long col = source_index(j, v, geo);
+              if (col < 0 || col >= static_cast<long>(geo.w)) continue;
+              d[row * static_cast<long>(geo.w) + col] += *g * scale;
+            }
+          }
+        }
+      }
+    }
+    return {dx};
+  }
+
+  Geometry geo;
+};
+
+}  // namespace
+
+Tensor avg_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::size_t padding) {
+  if (stride == 0) stride = kernel.first;
+  const Geometry g = geometry("avg_pool2d", x.shape(), kernel.first, kernel.second, stride, padding);
+  check_pool_padding("avg_pool2d", g);
+  Array y = Array::from_shape({g.n, g.c, g.ho, g.wo});
+  const float scale = 1.0f / static_cast<float>(g.kh * g.kw);
+  std::size_t k = 0;
+  for (std::size_t plane = 0; plane < g.n * g.c; ++plane) {
+    const float* in = x.data().data() + plane * g.h * g.w;
+    for (std::size_t i = 0; i < g.ho; ++i) {
+      for (std::size_t j = 0; j < g.wo; ++j, ++k) {
+        float total = 0.0f;  // padding contributes zeros but still counts in kh·kw
+        for (std::size_t u = 0; u < g.kh; ++u) {
+          const long row = source_index(i, u, g);
+          if (row < 0 || row >= static_cast<long>(g.h)) continue;
+          for (std::size_t v = 0; v < g.kw; ++v) {
+            const long col = source_index(j, v, g);
+            if (col >= 0 && col < static_cast<long>(g.w)) total += in[row * static_cast<long>(g.w) + col];
+          }
+        }
+        y.data()[k] = total * scale;
+      }
+    }
+  }
+  Tensor out(std::move(y));
+  if (should_record({&x})) return attach(out, std::make_shared<AvgPool2dBackward>(x, g));
+  return out;
+}
+
+// ---- reference kernels ----------------------------------------------------------------------
+// Written as the course writes them: pad the input into a new array, then plain nested loops
+// over every output and every kernel tap. Slow on purpose; they are the specification.
+
+namespace {
+
+Array pad_input(const Array& x, std::size_t pad, float value) {
+  const std::size_t n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], w = x.shape()[3];
+  Array padded = Array::from_shape({n, c, h + 2 * pad, w + 2 * pad});
+  padded.fill(value);
+  for (std::size_t b = 0; b < n; ++b)
+    for (std::size_t ch = 0; ch < c; ++ch)
+      for (std::size_t i = 0; i < h; ++i)
+        for (std::size_t j = 0; j < w; ++j) padded(b, ch, i + pad, j + pad) = x(b, ch, i, j);
+  return padded;
+}
+
+Array crop_padding(const Array& padded, std::size_t pad) {
+  const std::size_t n = padded.shape()[0], c = padded.shape()[1];
+  const std::size_t h = padded.shape()[2] - 2 * pad, w = padded.shape()[3] - 2 * pad;
+  Array x = Array::from_shape({n, c, h, w});
+  for (std::size_t b = 0; b < n; ++b)
+    for (std::size_t ch = 0; ch < c; ++ch)
+      for (std::size_t i = 0; i < h; ++i)
+        for (std::size_t j = 0; j < w; ++j) x(b, ch, i, j) = padded(b, ch, i + pad, j + pad);
+  return x;
+}
+
+}  // namespace
+
+Array conv2d_reference(const Array& x, const Array& weight, const Array& bias, std::size_t stride,
+                       std::size_t padding) {
+  const Geometry g = geometry("conv2d_reference", detail::to_shape(x.shape()), weight.shape()[2],
+                              weight.shape()[3], stride, padding);
+  const std::size_t outs = weight.shape()[0];
+  const Array xp = pad_input(x, padding, 0.0f);
+  Array y = Array::from_shape({g.n, outs, g.ho, g.wo});
+  for (std::size_t b = 0; b < g.n; ++b)
+    for (std::size_t o = 0; o < outs; ++o)
+      for (std::size_t i = 0; i < g.ho; ++i)
+        for (std::size_t j = 0; j < g.wo; ++j) {
+          float total = bias.size() ? bias(o) : 0.0f;
+          for (std::size_t c = 0; c < g.c; ++c)
+            for (std::size_t u = 0; u < g.kh; ++u)
+              for (std::size_t v = 0; v < g.kw; ++v)
+                total += weight(o, c, u, v) * xp(b, c, i * stride + u, j * stride + v);
+          y(b, o, i, j) = total;
+        }
+  return y;
+}
+
+Conv2dGrads conv2d_backward_reference(const Array& x, const Array& weight, const Array& grad_out,
+                                      std::size_t stride, std::size_t padding) {
+  const Geometry g = geometry("conv2d_backward_reference", detail::to_shape(x.shape()),
+                              weight.shape()[2], weight.shape()[3], stride, padding);
+  const std::size_t outs = weight.shape()[0];
+  const Array xp = pad_input(x, padding, 0.0f);
+  Array dxp = xt::zeros<float>(xp.shape());
+  Conv2dGrads grads{Array(), xt::zeros<float>(weight.shape()), xt::zeros<float>({outs})};
+  for (std::size_t b = 0; b < g.n; ++b)
+    for (std::size_t o = 0; o < outs; ++o)
+      for (std::size_t i = 0; i < g.ho; ++i)
+        for (std::size_t j = 0; j < g.wo; ++j) {
+          const float go = grad_out(b, o, i, j);
+          grads.bias(o) += go;
+          for (std::size_t c = 0; c < g.c; ++c)
+            for (std::size_t u = 0; u < g.kh; ++u)
+              for (std::size_t v = 0; v < g.kw; ++v) {
+                grads.weight(o, c, u, v) += go * xp(b, c, i * stride + u, j * stride + v);
+                dxp(b, c, i * stride + u, j * stride + v) += go * weight(o, c, u, v);
+              }
+        }
+  grads.input = crop_padding(dxp, padding);
+  return grads;
+}
+
+Array max_pool2d_reference(const Array& x, KernelSize kernel, std::size_t stride,
+                           std::size_t padding) {
+  const Geometry g = geometry("max_pool2d_reference", detail::to_shape(x.shape()), kernel.first,
+                              kernel.second, stride, padding);
+  const Array xp = pad_input(x, padding, -std::numeric_limits<float>::infinity());
+  Array y = Array::from_shape({g.n, g.c, g.ho, g.wo});
+  for (std::size_t b = 0; b < g.n; ++b)
+    for (std::size_t c = 0; c < g.c; ++c)
+      for (std::size_t i = 0; i < g.ho; ++i)
+        for (std::size_t j = 0; j < g.wo; ++j) {
+          float best = -std::numeric_limits<float>::infinity();
+          for (std::size_t u = 0; u < g.kh; ++u)
+            for (std::size_t v = 0; v < g.kw; ++v)
+              best = std::max(best, xp(b, c, i * stride + u, j * stride + v));
+          y(b, c, i, j) = best;
+        }
+  return y;
+}
+
+Array max_pool2d_backward_reference(const Array& x, const Array& grad_out, KernelSize kernel,
+                                    std::size_t stride, std::size_t padding) {
+  const Geometry g = geometry("max_pool2d_backward_reference", detail::to_shape(x.shape()),
+                              kernel.first, kernel.second, stride, padding);
+  const Array xp = pad_input(x, padding, -std::numeric_limits<float>::infinity());
+  Array dxp = xt::zeros<float>(xp.shape());
+  for (std::size_t b = 0; b < g.n; ++b)
+    for (std::size_t c = 0; c < g.c; ++c)
+      for (std::size_t i = 0; i < g.ho; ++i)
+        for (std::size_t j = 0; j < g.wo; ++j) {
+          // Re-scan the window; the first maximum in row-major order (strict >) wins.
+          std::size_t best_u = 0, best_v = 0;
+          for (std::size_t u = 0; u < g.kh; ++u)
+            for (std::size_t v = 0; v < g.kw; ++v)
+              if (xp(b, c, i * stride + u, j * stride + v) >
+                  xp(b, c, i * stride + best_u, j * stride + best_v)) {
+                best_u = u;
+                best_v = v;
+              }
+          dxp(b, c, i * stride + best_u, j * stride + best_v) += grad_out(b, c, i, j);
+        }
+  return crop_padding(dxp, padding);
+}
+
+Array avg_pool2d_reference(const Array& x, KernelSize kernel, std::size_t stride,
+                           std::size_t padding) {
+  const Geometry g = geometry("avg_pool2d_reference", detail::to_shape(x.shape()), kernel.first,
+                              kernel.second, stride, padding);
+  const Array xp = pad_input(x, padding, 0.0f);
+  Array y = Array::from_shape({g.n, g.c, g.ho, g.wo});
+  for (std::size_t b = 0; b < g.n; ++b)
+    for (std::size_t c = 0; c < g.c; ++c)
+      for (std::size_t i = 0; i < g.ho; ++i)
+        for (std::size_t j = 0; j < g.wo; ++j) {
+          float total = 0.0f;
+          for (std::size_t u = 0; u < g.kh; ++u)
+            for (std::size_t v = 0; v < g.kw; ++v) total += xp(b, c, i * stride + u, j * stride + v);
+          y(b, c, i, j) = total / static_cast<float>(g.kh * g.kw);
+        }
+  return y;
+}
+
+Array avg_pool2d_backward_reference(const Array& x, const Array& grad_out, KernelSize kernel,
+                                    std::size_t stride, std::size_t padding) {
+  const Geometry g = geometry("avg_pool2d_backward_reference", detail::to_shape(x.shape()),
+                              kernel.first, kernel.second, stride, padding);
+  Array dxp = xt::zeros<float>({g.n, g.c, g.h + 2 * padding, g.w + 2 * padding});
+  for (std::size_t b = 0; b < g.n; ++b)
+    for (std::size_t c = 0; c < g.c; ++c)
+      for (std::size_t i = 0; i < g.ho; ++i)
+        for (std::size_t j = 0; j < g.wo; ++j)
+          for (std::size_t u = 0; u < g.kh; ++u)
+            for (std::size_t v = 0; v < g.kw; ++v)
+              dxp(b, c, i * stride + u, j * stride + v) +=
+                  grad_out(b, c, i, j) / static_cast<float>(g.kh * g.kw);
+  return crop_padding(dxp, padding);
+}
+
+// ---- layers -------------------------------------------------------------------------------
+
+Conv2d::Conv2d(std::size_t in_channels, std::size_t out_channels, KernelSize kernel,
+               std::size_t stride, std::size_t padding, bool use_bias)
+    : in_channels(in_channels),
+      out_channels(out_channels),
+      kernel_size(kernel),
+      stride(stride),
+      padding(padding) {
+  if (in_channels == 0 || out_channels == 0) {
+    detail::fail_arg("Conv2d: channel counts must be >= 1, got in={} out={}", in_channels, out_channels);
+  }
+  check_window("Conv2d", kernel.first, kernel.second, stride);
+  const std::size_t fan_in = in_channels * kernel.first * kernel.second;
+  Tensor w = Tensor::randn({out_channels, in_channels, kernel.first, kernel.second});
+  w.data() *= static_cast<float>(std::sqrt(2.0 / static_cast<double>(fan_in)));  // He init
+  weight = register_parameter("weight", w);
+  if (use_bias) bias = register_parameter("bias", Tensor::zeros({out_channels}));
+}
+
+Tensor Conv2d::forward(const Tensor& x) {
+  if (x.ndim() == 4 && x.dim(1) != in_channels) {
+    detail::fail_shape("Conv2d: expected {} input channels, got input {}", in_channels, shape_str(x.shape()));
+  }
+  return conv2d(x, weight, bias, stride, padding);
+}
+
+std::string Conv2d::repr() const {
+  return fmt::format("Conv2d({}, {}, kernel_size=({}, {}), stride={}, padding={}, bias={})",
+                     in_channels, out_channels, kernel_size.first, kernel_size.second, stride,
+                     padding, bias.defined() ? "true" : "false");
+}
+
+MaxPool2d::MaxPool2d(KernelSize kernel, std::size_t stride, std::size_t padding)
+    : kernel_size(kernel), stride(stride == 0 ? kernel.first : stride), padding(padding) {
+  check_window("MaxPool2d", kernel.first, kernel.second, this->stride);
+}
+
+std::string MaxPool2d::repr() const {
+  return fmt::format("MaxPool2d(kernel_size=({}, {}), stride={}, padding={})", kernel_size.first,
+                     kernel_size.second, stride, padding);
+}
+
+AvgPool2d::AvgPool2d(KernelSize kernel, std::size_t stride, std::size_t padding)
+    : kernel_size(kernel), stride(stride == 0 ? kernel.first : stride), padding(padding) {
+  check_window("AvgPool2d", kernel.first, kernel.second, this->stride);
+}
+
+std::string AvgPool2d::repr() const {
+  return fmt::format("AvgPool2d(kernel_size=({}, {}), stride={}, padding={})", kernel_size.first,
+                     kernel_size.second, stride, padding);
+}
+
+SimpleCNN::SimpleCNN(std::size_t num_classes) {
+  // [N,1,8,8] -conv 3x3-> [N,8,6,6] -pool 2-> [N,8,3,3] -flatten-> [N,72] -linear-> [N,classes]
+  layers_ = register_module(
+      "layers", std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
+                    std::make_shared<Conv2d>(1, 8, 3), std::make_shared<ReLU>(),
+                    std::make_shared<MaxPool2d>(2), std::make_shared<Flatten>(),
+                    std::make_shared<Linear>(72, num_classes)}));
+}
+
+SimpleCNN::SimpleCNN(Blocks, std::size_t in_channels, std::size_t image_size,
+                     std::size_t num_classes) {
+  if (image_size < 4) detail::fail_arg("SimpleCNN: image_size must be >= 4, got {}", image_size);
+  const std::size_t side = image_size / 2 / 2;  // padding 1 keeps the size; each pool halves it
+  layers_ = register_module(
+      "layers", std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
+                    std::make_shared<Conv2d>(in_channels, 16, 3, 1, 1), std::make_shared<ReLU>(),
+                    std::make_shared<MaxPool2d>(2),
+                    std::make_shared<Conv2d>(16, 32, 3, 1, 1), std::make_shared<ReLU>(),
+                    std::make_shared<MaxPool2d>(2), std::make_shared<Flatten>(),
+                    std::make_shared<Linear>(32 * side * side, num_classes)}));
+}
+
+std::shared_ptr<SimpleCNN> SimpleCNN::two_block(std::size_t in_channels, std::size_t image_size,
+                                                std::size_t num_classes) {
+  return std::shared_ptr<SimpleCNN>(new SimpleCNN(Blocks{}, in_channels, image_size, num_classes));
+}
+
+Tensor SimpleCNN::features(const Tensor& x) {
+  Tensor h = x;
+  for (std::size_t i = 0; i + 1 < layers_->size(); ++i) h = (*layers_)[i](h);
+  return h;
+}
+
+}  // namespace tinytorch

@@ -1,0 +1,124 @@
+// Module 07 — Training: the loop machinery around model, loss and optimizer.
+//
+//   CosineSchedule   lr(e) = min + (max − min)·(1 + cos(π·e/T))/2 for e < T, min after
+//   clip_grad_norm   n = √(Σ_p Σ g²); if n > max_norm every grad is scaled by max_norm/n;
+//                    returns the norm before clipping
+//   Trainer          train_epoch: forward, loss, backward, (clip), step, zero_grad per
+//                    `accumulation_steps` batches; evaluate: mean loss and accuracy without
+//                    recording; checkpoints in the safetensors format
+//
+//   Trainer trainer(model, optimizer, cross_entropy);
+//   for (int e = 0; e < 10; ++e) {
+//     float train_loss = trainer.train_epoch(train_loader);
+//     EvalResult r = trainer.evaluate(test_loader);   // r.loss, r.accuracy
+//   }
+//   trainer.save_checkpoint("checkpoints/last.safetensors");
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <tinytorch/core/module.hpp>
+#include <tinytorch/core/optimizers.hpp>
+#include <tinytorch/core/tensor.hpp>
+#include <tinytorch/data/loader.hpp>
+
+namespace tinytorch {
+
+class CosineSchedule {
+ public:
+  explicit CosineSchedule(float max_lr = 0.1f, float min_lr = 0.01f, std::size_t total_epochs = 100);
+  float get_lr(std::size_t epoch) const;
+  float max_lr() const { return max_lr_; }
+  float min_lr() const { return min_lr_; }
+  std::size_t total_epochs() const { return total_epochs_; }
+
+ private:
+  float max_lr_, min_lr_;
+  std::size_t total_epochs_;
+};
+
+/// Scales all gradients together so their global L2 norm is at most max_norm; returns the
+/// norm before clipping (0 for no gradients).
+float clip_grad_norm(const std::vector<Tensor>& parameters, float max_norm = 1.0f);
+
+/// A loss: (model output, target) -> 0-d tensor. cross_entropy and mse_loss fit.
+using LossFn = std::function<Tensor(const Tensor&, const Tensor&)>;
+
+struct EvalResult {
+  float loss = 0.0f;
+  float accuracy = 0.0f;  ///< fraction in [0, 1]
+};
+
+struct History {
+  std::vector<float> train_loss, eval_loss, eval_accuracy, learning_rates;
+};
+
+/// Called after every training batch: (batch index, batches per epoch, batch loss).
+using BatchCallback = std::function<void(std::size_t, std::size_t, float)>;
+
+class Trainer {
+ public:
+  Trainer(Module& model, Optimizer& optimizer, LossFn loss,
+          std::optional<CosineSchedule> scheduler = std::nullopt,
+          std::optional<float> grad_clip_norm = std::nullopt);
+
+  /// One pass over `loader` in training mode; returns the mean loss per update. A non-finite
+  /// loss throws std::runtime_error naming the epoch and step.
+  float train_epoch(DataLoader& loader, std::size_t accumulation_steps = 1);
+  /// Mean loss and accuracy over `loader` in eval mode, without recording a graph.
+  EvalResult evaluate(DataLoader& loader);
+
+  /// Model parameters, optimizer state, epoch, step, scheduler and history, written to a
+  /// temporary file and renamed into place.
+  void save_checkpoint(const std::string& path) const;
+  /// Restores what save_checkpoint wrote; a checkpoint that does not match the model throws.
+  void load_checkpoint(const std::string& path);
+
+  std::size_t epoch() const { return epoch_; }
+  void set_epoch(std::size_t e) { epoch_ = e; }
+  std::size_t step() const { return step_; }
+  const History& history() const { return history_; }
+  void on_batch(BatchCallback callback) { on_batch_ = std::move(callback); }
+
+ private:
+  /// Forward, loss, finiteness check and backward of one batch; returns the batch loss.
+  float train_batch(const Batch& batch, std::size_t index);
+  /// Clip (if asked), optimizer step, zero_grad, ++step.
+  void apply_update();
+  /// Records the epoch's loss, applies the schedule, ++epoch.
+  void finish_epoch(float mean_loss);
+
+  Module& model_;
+  Optimizer& optimizer_;
+  LossFn loss_;
+  std::optional<CosineSchedule> scheduler_;
+  std::optional<float> grad_clip_norm_;
+  std::size_t epoch_ = 0, step_ = 0;
+  History history_;
+  BatchCallback on_batch_;
+};
+
+/// Fraction of rows whose prediction matches `labels`: argmax over axis 1 for [N, C] outputs
+/// (C > 1), threshold 0.5 for [N, 1] or [N] outputs.
+float accuracy(const Tensor& outputs, const Tensor& labels);
+
+// ---- safetensors ------------------------------------------------------------------------
+// 8-byte little-endian header length, a JSON header {"name": {"dtype": "F32", "shape": [..],
+// "data_offsets": [begin, end]}, "__metadata__": {"key": "string"}}, then raw little-endian
+// float32 data. Files load in Python's safetensors and PyTorch.
+
+using TensorMap = std::map<std::string, Tensor>;
+using Metadata = std::map<std::string, std::string>;
+
+/// Writes atomically (temporary file + rename); creates missing parent directories.
+void save_safetensors(const std::string& path, const TensorMap& tensors, const Metadata& metadata = {});
+/// Reads a file written by save_safetensors (F32 tensors only); throws DatasetError-like
+/// std::runtime_error naming the file on any inconsistency.
+TensorMap load_safetensors(const std::string& path, Metadata* metadata = nullptr);
+
+}  // namespace tinytorch

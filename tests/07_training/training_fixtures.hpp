@@ -1,0 +1,81 @@
+// Small models, data and a scratch directory shared by the module 07 tests.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <tinytorch/tinytorch.hpp>
+
+namespace tinytorch::testing {
+
+/// Linear(4, 8) → ReLU → Linear(8, 3), initialised from the library generator.
+inline std::shared_ptr<Sequential> small_mlp(std::size_t hidden = 8) {
+  return std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
+      std::make_shared<Linear>(4, hidden), std::make_shared<ReLU>(),
+      std::make_shared<Linear>(hidden, 3)});
+}
+
+/// `n` points in R^4 around three class centres, labels [n] in {0, 1, 2}. Drawn from a
+/// private generator so the data never depends on how the library generator was used.
+inline std::shared_ptr<TensorDataset> three_blobs(std::size_t n, std::uint32_t seed = 3) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> noise(0.0f, 0.5f);
+  Array x = Array::from_shape(Shape{n, 4});
+  Array y = Array::from_shape(Shape{n});
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t label = i % 3;
+    y(i) = static_cast<float>(label);
+    for (std::size_t j = 0; j < 4; ++j) x(i, j) = (j == label ? 2.0f : 0.0f) + noise(gen);
+  }
+  return std::make_shared<TensorDataset>(
+      std::vector<Tensor>{Tensor(std::move(x)), Tensor(std::move(y))});
+}
+
+/// Copies of the values of every parameter (not handles: later training must not change them).
+inline std::vector<Tensor> snapshot(const Module& model) {
+  std::vector<Tensor> out;
+  for (const Tensor& p : model.parameters()) out.push_back(p.clone());
+  return out;
+}
+
+/// Bitwise equality of float data (NaN-safe and stricter than ==).
+inline bool same_bits(const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape()) return false;
+  if (a.size() == 0) return true;  // memcmp must not see the null data of an empty array
+  return std::memcmp(a.data().data(), b.data().data(), a.size() * sizeof(float)) == 0;
+}
+
+/// A fresh directory under the system temp dir, removed with everything in it at the end.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = std::filesystem::temp_directory_path() /
+            ("tinytorch_07_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace tinytorch::testing

@@ -1,0 +1,685 @@
+// Module 07 — Training: cosine schedule, gradient clipping, the Trainer loop, and
+// checkpoints in the safetensors format (readable by Python's safetensors and PyTorch).
+#include <tinytorch/core/training.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <stdexcept>
+#include <system_error>
+#include <tuple>
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <tinytorch/core/autograd.hpp>
+#include <tinytorch/detail/common.hpp>
+
+// safetensors stores little-endian float32; the reader and writer copy raw float bytes.
+#if defined(__BYTE_ORDER__)
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "tinytorch checkpoints assume a little-endian host");
+#endif
+
+namespace tinytorch {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// ---- CosineSchedule ---------------------------------------------------------------------
+
+CosineSchedule::CosineSchedule(float max_lr, float min_lr, std::size_t total_epochs)
+    : max_lr_(max_lr), min_lr_(min_lr), total_epochs_(total_epochs) {
+  if (total_epochs == 0) detail::fail_arg("CosineSchedule: total_epochs must be >= 1, got 0");
+  if (!(min_lr >= 0.0f && min_lr <= max_lr)) {
+    detail::fail_arg("CosineSchedule: need 0 <= min_lr <= max_lr, got min_lr {} and max_lr {}",
+                     min_lr, max_lr);
+  }
+}
+
+float CosineSchedule::get_lr(std::size_t epoch) const {
+  if (epoch >= total_epochs_) return min_lr_;
+  const double progress = static_cast<double>(epoch) / static_cast<double>(total_epochs_);
+  constexpr double kPi = 3.14159265358979323846;
+  const double cosine = (1.0 + std::cos(kPi * progress)) / 2.0;  // 1 at the start, 0 at T
+  return static_cast<float>(min_lr_ + (static_cast<double>(max_lr_) - min_lr_) * cosine);
+}
+
+// ---- clip_grad_norm ---------------------------------------------------------------------
+
+namespace {
+
+// Summed in double: millions of float squares would otherwise lose the small ones.
+double global_grad_norm(const std::vector<Tensor>& parameters) {
+  double sum_sq = 0.0;
+  for (const Tensor& p : parameters) {
+    if (!p.defined() || !p.grad().defined()) continue;
+    const Tensor grad = p.grad();
+    const float* g = grad.data().data();
+    for (std::size_t i = 0; i < grad.size(); ++i) sum_sq += static_cast<double>(g[i]) * g[i];
+  }
+  return std::sqrt(sum_sq);
+}
+
+void scale_grads(const std::vector<Tensor>& parameters, double factor) {
+  for (const Tensor& p : parameters) {
+    if (!p.defined() || !p.grad().defined()) continue;
+    Tensor grad = p.grad();  // a handle: scaling it scales the parameter's gradient
+    float* g = grad.data().data();
+    for (std::size_t i = 0; i < grad.size(); ++i) g[i] = static_cast<float>(g[i] * factor);
+  }
+}
+
+}  // namespace
+
+float clip_grad_norm(const std::vector<Tensor>& parameters, float max_norm) {
+  if (!(max_norm > 0.0f))
+    detail::fail_arg("clip_grad_norm: max_norm must be > 0, got {}", max_norm);
+  const double total = global_grad_norm(parameters);
+  if (total > max_norm) scale_grads(parameters, max_norm / total);
+  return static_cast<float>(total);
+}
+
+// ---- accuracy ---------------------------------------------------------------------------
+
+namespace {
+
+std::size_t row_argmax(const float* row, std::size_t n) {
+  return static_cast<std::size_t>(std::max_element(row, row + n) - row);  // first maximum
+}
+
+/// Rows of `t`: dim 0, or 1 for a 0-d tensor.
+std::size_t rows_of(const Tensor& t) {
+  return t.ndim() == 0 ? 1 : t.dim(0);
+}
+
+/// Columns per row of a [N] or [N, C] tensor (1 for [N]).
+std::size_t cols_of(const Tensor& t) {
+  return t.ndim() == 2 ? t.dim(1) : 1;
+}
+
+/// Can `outputs` be scored against `labels`? [N] or [N, C] outputs; labels [N], [N, 1] or,
+/// for one-hot targets, the outputs' shape.
+bool accuracy_applies(const Tensor& outputs, const Tensor& labels) {
+  if (outputs.ndim() < 1 || outputs.ndim() > 2 || labels.ndim() < 1 || labels.ndim() > 2)
+    return false;
+  if (outputs.dim(0) != labels.dim(0)) return false;
+  return cols_of(labels) == 1 || labels.shape() == outputs.shape();
+}
+
+/// Number of rows whose prediction matches the label (see accuracy() for the rules).
+std::size_t count_correct(const Tensor& outputs, const Tensor& labels) {
+  const std::size_t n = outputs.dim(0), c = cols_of(outputs), lc = cols_of(labels);
+  const float* out = outputs.data().data();
+  const float* lab = labels.data().data();
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (c == 1) {  // one probability per row: threshold at 0.5
+      correct += (out[i] > 0.5f) == (lab[i] > 0.5f);
+    } else if (lc == 1) {  // class index labels
+      correct += static_cast<float>(row_argmax(out + i * c, c)) == lab[i];
+    } else {  // one-hot labels
+      correct += row_argmax(out + i * c, c) == row_argmax(lab + i * c, c);
+    }
+  }
+  return correct;
+}
+
+}  // namespace
+
+float accuracy(const Tensor& outputs, const Tensor& labels) {
+  if (!accuracy_applies(outputs, labels)) {
+    detail::fail_shape(
+        "accuracy: expected outputs [N, C], [N, 1] or [N] with labels [N], [N, 1] "
+        "or one-hot [N, C]; got outputs {} and labels {}",
+        shape_str(outputs.shape()), shape_str(labels.shape()));
+  }
+  const std::size_t n = outputs.dim(0);
+  if (n == 0) return 0.0f;
+  return static_cast<float>(static_cast<double>(count_correct(outputs, labels)) / n);
+}
+
+// ---- Trainer: the loop ------------------------------------------------------------------
+
+namespace {
+
+void check_batch(const char* op, const Batch& batch) {
+  if (batch.size() < 2) {
+    detail::fail_arg("{}: a batch needs (input, target) tensors, got {} tensor(s)", op,
+                     batch.size());
+  }
+}
+
+/// Puts a module back into the mode it had, also when evaluation throws.
+class ModeRestorer {
+ public:
+  explicit ModeRestorer(Module& module) : module_(module), was_training_(module.is_training()) {}
+  ~ModeRestorer() { module_.train(was_training_); }
+  ModeRestorer(const ModeRestorer&) = delete;
+  ModeRestorer& operator=(const ModeRestorer&) = delete;
+
+ private:
+  Module& module_;
+  bool was_training_;
+};
+
+}  // namespace
+
+Trainer::Trainer(Module& model, Optimizer& optimizer, LossFn loss,
+                 std::optional<CosineSchedule> scheduler, std::optional<float> grad_clip_norm)
+    : model_(model),
+      optimizer_(optimizer),
+      loss_(std::move(loss)),
+      scheduler_(std::move(scheduler)),
+      grad_clip_norm_(grad_clip_norm) {
+  if (!loss_) detail::fail_arg("Trainer: the loss function is empty");
+  if (grad_clip_norm_ && !(*grad_clip_norm_ > 0.0f)) {
+    detail::fail_arg("Trainer: grad_clip_norm must be > 0, got {}", *grad_clip_norm_);
+  }
+}
+
+float Trainer::train_batch(const Batch& batch, std::size_t index) {
+  check_batch("train_epoch", batch);
+  const Tensor loss = loss_(model_(batch[0]), batch[1]);
+  const float value = loss.item();
+  // Stop before backward: a NaN would otherwise spread silently into every parameter.
+  if (!std::isfinite(value)) {
+    throw std::runtime_error(fmt::format("train_epoch: loss is {} at epoch {}, step {} (batch {})",
+                                         value, epoch_, step_, index));
+  }
+  loss.backward();  // unscaled: accumulated gradients add up, as in the course
+  return value;
+}
+
+void Trainer::apply_update() {
+  if (grad_clip_norm_) clip_grad_norm(model_.parameters(), *grad_clip_norm_);
+  optimizer_.step();
+  optimizer_.zero_grad();
+  ++step_;
+}
+
+void Trainer::finish_epoch(float mean_loss) {
+  history_.train_loss.push_back(mean_loss);
+  // Set after the epoch with the epoch just finished, so epoch 0 runs at the optimizer's lr.
+  if (scheduler_) {
+    const float lr = scheduler_->get_lr(epoch_);
+    optimizer_.set_lr(lr);
+    history_.learning_rates.push_back(lr);
+  }
+  ++epoch_;
+}
+
+float Trainer::train_epoch(DataLoader& loader, std::size_t accumulation_steps) {
+  if (accumulation_steps == 0)
+    detail::fail_arg("train_epoch: accumulation_steps must be >= 1, got 0");
+  const std::size_t batches = loader.size();
+  if (batches == 0)
+    detail::fail_arg("train_epoch: the loader has no batches (is the dataset empty?)");
+  model_.train();
+  optimizer_.zero_grad();  // gradients left from outside the loop must not leak into step 1
+  double update_loss = 0.0, loss_sum = 0.0;
+  std::size_t pending = 0, updates = 0, index = 0;
+  for (const Batch& batch : loader) {
+    const float loss = train_batch(batch, index);
+    update_loss += static_cast<double>(loss) / static_cast<double>(accumulation_steps);
+    if (++pending == accumulation_steps) {
+      apply_update();
+      loss_sum += update_loss;
+      update_loss = 0.0;
+      pending = 0;
+      ++updates;
+    }
+    if (on_batch_) on_batch_(index, batches, loss);
+    ++index;
+  }
+  if (pending > 0) {  // the left-over batches still get their update
+    apply_update();
+    loss_sum += update_loss;
+    ++updates;
+  }
+  const float mean_loss = static_cast<float>(loss_sum / static_cast<double>(updates));
+  finish_epoch(mean_loss);
+  return mean_loss;
+}
+
+EvalResult Trainer::evaluate(DataLoader& loader) {
+  if (loader.size() == 0)
+    detail::fail_arg("evaluate: the loader has no batches (is the dataset empty?)");
+  ModeRestorer restore(model_);
+  model_.eval();
+  NoGradGuard no_grad;
+  double loss_sum = 0.0;
+  std::size_t samples = 0, correct = 0;
+  for (const Batch& batch : loader) {
+    check_batch("evaluate", batch);
+    const Tensor outputs = model_(batch[0]);
+    const std::size_t n = rows_of(batch[0]);
+    loss_sum += static_cast<double>(loss_(outputs, batch[1]).item()) * static_cast<double>(n);
+    samples += n;
+    // Regression outputs have no accuracy; they simply count nothing.
+    if (accuracy_applies(outputs, batch[1])) correct += count_correct(outputs, batch[1]);
+  }
+  EvalResult result;
+  if (samples > 0) {
+    result.loss = static_cast<float>(loss_sum / static_cast<double>(samples));
+    result.accuracy =
+        static_cast<float>(static_cast<double>(correct) / static_cast<double>(samples));
+  }
+  history_.eval_loss.push_back(result.loss);
+  history_.eval_accuracy.push_back(result.accuracy);
+  return result;
+}
+
+// ---- safetensors: writing ---------------------------------------------------------------
+
+namespace {
+
+constexpr const char* kMetadataKey = "__metadata__";
+
+void check_tensors_to_save(const std::string& path, const TensorMap& tensors) {
+  for (const auto& [name, t] : tensors) {
+    if (name == kMetadataKey) {
+      detail::fail_arg("save_safetensors: {}: '{}' is reserved and cannot name a tensor", path,
+                       name);
+    }
+    if (!t.defined())
+      detail::fail_arg("save_safetensors: {}: tensor '{}' is undefined", path, name);
+  }
+}
+
+/// The JSON header, padded with spaces to a multiple of 8 so the data starts 8-byte aligned
+/// (what the Python writer does; readers that map the file rely on it).
+std::string build_header(const TensorMap& tensors, const Metadata& metadata) {
+  json header = json::object();
+  std::uint64_t offset = 0;
+  for (const auto& [name, t] : tensors) {
+    const std::uint64_t bytes = t.size() * sizeof(float);
+    header[name] = {{"dtype", "F32"},
+                    {"shape", t.shape()},
+                    {"data_offsets", json::array({offset, offset + bytes})}};
+    offset += bytes;
+  }
+  if (!metadata.empty()) header[kMetadataKey] = metadata;
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');
+  return text;
+}
+
+void write_u64_le(std::ostream& out, std::uint64_t value) {
+  unsigned char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(value >> (8 * i));
+  out.write(reinterpret_cast<const char*>(bytes), 8);
+}
+
+void write_file(const fs::path& file, const std::string& header, const TensorMap& tensors) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  if (!out)
+    throw std::runtime_error(
+        fmt::format("save_safetensors: cannot open '{}' for writing", file.string()));
+  write_u64_le(out, header.size());
+  out.write(header.data(), static_cast<std::streamsize>(header.size()));
+  for (const auto& [name, t] : tensors) {
+    out.write(reinterpret_cast<const char*>(t.data().data()),
+              static_cast<std::streamsize>(t.size() * sizeof(float)));
+  }
+  out.close();
+  if (!out)
+    throw std::runtime_error(
+        fmt::format("save_safetensors: writing '{}' failed (disk full?)", file.string()));
+}
+
+void create_parent_dirs(const fs::path& target) {
+  if (!target.has_parent_path()) return;
+  std::error_code ec;
+  fs::create_directories(target.parent_path(), ec);
+  if (ec) {
+    throw std::runtime_error(fmt::format("save_safetensors: cannot create directory '{}': {}",
+                                         target.parent_path().string(), ec.message()));
+  }
+}
+
+}  // namespace
+
+void save_safetensors(const std::string& path, const TensorMap& tensors, const Metadata& metadata) {
+  check_tensors_to_save(path, tensors);
+  const std::string header = build_header(tensors, metadata);
+  const fs::path target(path);
+  create_parent_dirs(target);
+  // Written beside the target and renamed: a crash never leaves a half file at `path`.
+  const fs::path tmp(path + ".tmp." + std::to_string(::getpid()));
+  try {
+    write_file(tmp, header, tensors);
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw;
+  }
+  std::error_code ec;
+  fs::rename(tmp, target, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw std::runtime_error(fmt::format(
+        "save_safetensors: cannot move the temporary file onto '{}': {}", path, ec.message()));
+  }
+}
+
+// ---- safetensors: reading ---------------------------------------------------------------
+
+namespace {
+
+template <class... Args>
+[[noreturn]] void fail_file(const std::string& path, fmt::format_string<Args...> format,
+                            Args&&... args) {
+  throw std::runtime_error(fmt::format("load_safetensors: {}: {}", path,
+                                       fmt::format(format, std::forward<Args>(args)...)));
+}
+
+std::vector<char> read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail_file(path, "cannot open the file (does it exist?)");
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) fail_file(path, "read error");
+  return bytes;
+}
+
+std::uint64_t read_header_length(const std::string& path, const std::vector<char>& bytes) {
+  if (bytes.size() < 8)
+    fail_file(path, "file is {} bytes, too short for the 8-byte header length", bytes.size());
+  std::uint64_t n = 0;
+  for (int i = 7; i >= 0; --i)
+    n = (n << 8) | static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]);
+  if (n > bytes.size() - 8) {
+    fail_file(path, "header length {} runs past the end of the file ({} bytes)", n, bytes.size());
+  }
+  return n;
+}
+
+json parse_header(const std::string& path, const std::vector<char>& bytes, std::uint64_t n) {
+  json header;
+  try {
+    header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n));
+  } catch (const json::exception& e) {
+    fail_file(path, "header is not valid JSON ({})", e.what());
+  }
+  if (!header.is_object()) fail_file(path, "header is not a JSON object");
+  return header;
+}
+
+/// One tensor's header entry, checked for form but not yet against the data.
+struct Entry {
+  std::string name;
+  Shape shape;
+  std::uint64_t begin = 0, end = 0;
+};
+
+Entry parse_entry(const std::string& path, const std::string& name, const json& value) {
+  Entry entry{name, {}, 0, 0};
+  try {
+    const std::string dtype = value.at("dtype").get<std::string>();
+    if (dtype != "F32")
+      fail_file(path, "tensor '{}' has dtype {}; only F32 is supported", name, dtype);
+    entry.shape = value.at("shape").get<Shape>();
+    const auto offsets = value.at("data_offsets").get<std::vector<std::uint64_t>>();
+    if (offsets.size() != 2)
+      fail_file(path, "tensor '{}' has {} data_offsets, expected 2", name, offsets.size());
+    entry.begin = offsets[0];
+    entry.end = offsets[1];
+  } catch (const json::exception& e) {
+    fail_file(path, "tensor '{}' has a malformed header entry ({})", name, e.what());
+  }
+  return entry;
+}
+
+/// Number of bytes the shape needs, or max on overflow (which then fails the size check).
+std::uint64_t shape_bytes(const Shape& shape) {
+  std::uint64_t count = sizeof(float);
+  for (std::size_t d : shape) {
+    if (d != 0 && count > std::numeric_limits<std::uint64_t>::max() / d) {
+      return std::numeric_limits<std::uint64_t>::max();
+    }
+    count *= d;
+  }
+  return count;
+}
+
+/// Offsets must tile the data exactly (the format's rule: no gaps, no overlaps), and each
+/// tensor's byte count must match its shape.
+void check_layout(const std::string& path, std::vector<Entry> entries, std::uint64_t data_size) {
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return std::tie(a.begin, a.end) < std::tie(b.begin, b.end);
+  });
+  std::uint64_t expected_begin = 0;
+  for (const Entry& e : entries) {
+    if (e.begin > e.end || e.end > data_size) {
+      fail_file(path, "tensor '{}' has data_offsets [{}, {}] outside the {} data bytes", e.name,
+                e.begin, e.end, data_size);
+    }
+    if (e.begin != expected_begin) {
+      fail_file(path, "tensor '{}' starts at byte {} but the data before it ends at {}", e.name,
+                e.begin, expected_begin);
+    }
+    if (shape_bytes(e.shape) != e.end - e.begin) {
+      fail_file(path, "tensor '{}' of shape {} needs {} bytes but its offsets span {}", e.name,
+                shape_str(e.shape), shape_bytes(e.shape), e.end - e.begin);
+    }
+    expected_begin = e.end;
+  }
+  if (expected_begin != data_size) {
+    fail_file(path, "{} data bytes are not covered by any tensor", data_size - expected_begin);
+  }
+}
+
+Metadata parse_metadata(const std::string& path, const json& header) {
+  Metadata metadata;
+  auto it = header.find(kMetadataKey);
+  if (it == header.end()) return metadata;
+  if (!it->is_object()) fail_file(path, "__metadata__ is not a JSON object");
+  for (const auto& [key, value] : it->items()) {
+    if (!value.is_string()) fail_file(path, "__metadata__ entry '{}' is not a string", key);
+    metadata[key] = value.get<std::string>();
+  }
+  return metadata;
+}
+
+}  // namespace
+
+TensorMap load_safetensors(const std::string& path, Metadata* metadata) {
+  const std::vector<char> bytes = read_whole_file(path);
+  const std::uint64_t n = read_header_length(path, bytes);
+  const json header = parse_header(path, bytes, n);
+  const char* data = bytes.data() + 8 + n;
+  std::vector<Entry> entries;
+  for (const auto& [name, value] : header.items()) {
+    if (name != kMetadataKey) entries.push_back(parse_entry(path, name, value));
+  }
+  check_layout(path, entries, bytes.size() - 8 - n);
+  Metadata parsed_metadata = parse_metadata(path, header);  // checked even when not asked for
+  TensorMap tensors;
+  for (const Entry& e : entries) {
+    Array array = Array::from_shape(e.shape);
+    if (e.end > e.begin) std::memcpy(array.data(), data + e.begin, e.end - e.begin);
+    tensors.emplace(e.name, Tensor(std::move(array)));
+  }
+  if (metadata) *metadata = std::move(parsed_metadata);
+  return tensors;
+}
+
+// ---- Trainer: checkpoints ---------------------------------------------------------------
+
+namespace {
+
+constexpr const char* kCheckpointFormat = "tinytorch-checkpoint-1";
+
+// JSON has no NaN/Inf: non-finite values (an evaluation that diverged) are stored as null.
+json floats_to_json(const std::vector<float>& values) {
+  json out = json::array();
+  for (float v : values) out.push_back(std::isfinite(v) ? json(v) : json(nullptr));
+  return out;
+}
+
+std::vector<float> floats_from_json(const json& values) {
+  std::vector<float> out;
+  for (const json& v : values) {
+    out.push_back(v.is_null() ? std::numeric_limits<float>::quiet_NaN() : v.get<float>());
+  }
+  return out;
+}
+
+json history_to_json(const History& h) {
+  return {{"train_loss", floats_to_json(h.train_loss)},
+          {"eval_loss", floats_to_json(h.eval_loss)},
+          {"eval_accuracy", floats_to_json(h.eval_accuracy)},
+          {"learning_rates", floats_to_json(h.learning_rates)}};
+}
+
+History history_from_json(const json& j) {
+  History h;
+  h.train_loss = floats_from_json(j.at("train_loss"));
+  h.eval_loss = floats_from_json(j.at("eval_loss"));
+  h.eval_accuracy = floats_from_json(j.at("eval_accuracy"));
+  h.learning_rates = floats_from_json(j.at("learning_rates"));
+  return h;
+}
+
+std::string scheduler_to_json(const std::optional<CosineSchedule>& s) {
+  if (!s) return "null";
+  return json{{"max_lr", s->max_lr()}, {"min_lr", s->min_lr()}, {"total_epochs", s->total_epochs()}}
+      .dump();
+}
+
+std::optional<CosineSchedule> scheduler_from_json(const json& j) {
+  if (j.is_null()) return std::nullopt;
+  return CosineSchedule(j.at("max_lr").get<float>(), j.at("min_lr").get<float>(),
+                        j.at("total_epochs").get<std::size_t>());
+}
+
+/// What the metadata of a checkpoint holds, parsed before anything in the Trainer changes.
+struct CheckpointInfo {
+  std::size_t epoch = 0, step = 0;
+  bool training_mode = true;
+  std::optional<CosineSchedule> scheduler;
+  History history;
+};
+
+const std::string& metadata_field(const std::string& path, const Metadata& meta,
+                                  const std::string& key) {
+  auto it = meta.find(key);
+  if (it == meta.end()) {
+    throw std::runtime_error(fmt::format("load_checkpoint: {}: metadata has no '{}'", path, key));
+  }
+  return it->second;
+}
+
+CheckpointInfo parse_checkpoint_info(const std::string& path, const Metadata& meta) {
+  auto format = meta.find("format");
+  if (format == meta.end() || format->second != kCheckpointFormat) {
+    throw std::runtime_error(
+        fmt::format("load_checkpoint: {}: not a tinytorch checkpoint (metadata "
+                    "'format' should be '{}')",
+                    path, kCheckpointFormat));
+  }
+  CheckpointInfo info;
+  try {
+    info.epoch = json::parse(metadata_field(path, meta, "epoch")).get<std::size_t>();
+    info.step = json::parse(metadata_field(path, meta, "step")).get<std::size_t>();
+    info.training_mode = json::parse(metadata_field(path, meta, "training_mode")).get<bool>();
+    info.scheduler = scheduler_from_json(json::parse(metadata_field(path, meta, "scheduler")));
+    info.history = history_from_json(json::parse(metadata_field(path, meta, "history")));
+  } catch (const json::exception& e) {
+    throw std::runtime_error(
+        fmt::format("load_checkpoint: {}: malformed metadata ({})", path, e.what()));
+  }
+  return info;
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+/// Every parameter present with its shape, and no tensor for a parameter the model lacks.
+void check_model_tensors(const std::string& path, const Module& model, const TensorMap& tensors) {
+  const auto named = model.named_parameters();
+  for (const auto& [name, p] : named) {
+    auto it = tensors.find("model." + name);
+    if (it == tensors.end()) {
+      throw std::runtime_error(
+          fmt::format("load_checkpoint: {}: parameter '{}' (shape {}) is missing", path, name,
+                      shape_str(p.shape())));
+    }
+    if (it->second.shape() != p.shape()) {
+      throw std::runtime_error(
+          fmt::format("load_checkpoint: {}: parameter '{}' has shape {} in the "
+                      "model but {} in the checkpoint",
+                      path, name, shape_str(p.shape()), shape_str(it->second.shape())));
+    }
+  }
+  for (const auto& [key, t] : tensors) {
+    if (!starts_with(key, "model.")) continue;
+    const std::string name = key.substr(6);
+    auto found =
+        std::find_if(named.begin(), named.end(), [&](const auto& np) { return np.first == name; });
+    if (found == named.end()) {
+      throw std::runtime_error(
+          fmt::format("load_checkpoint: {}: parameter '{}' (shape {}) is in the "
+                      "checkpoint but not in the model",
+                      path, name, shape_str(t.shape())));
+    }
+  }
+}
+
+OptimizerState optimizer_tensors(const TensorMap& tensors) {
+  OptimizerState state;
+  for (const auto& [key, t] : tensors) {
+    if (starts_with(key, "optimizer.")) state[key.substr(10)] = t;
+  }
+  return state;
+}
+
+/// Copies into the existing storage, so handles held elsewhere (the optimizer's) stay valid.
+void copy_into_parameters(const Module& model, const TensorMap& tensors) {
+  for (auto& [name, p] : model.named_parameters()) {
+    const Tensor& saved = tensors.at("model." + name);
+    Tensor target = p;
+    if (saved.size() == 0) continue;  // memcpy must not see the null data of an empty array
+    std::memcpy(target.data().data(), saved.data().data(), saved.size() * sizeof(float));
+  }
+}
+
+}  // namespace
+
+void Trainer::save_checkpoint(const std::string& path) const {
+  TensorMap tensors;
+  for (const auto& [name, p] : model_.named_parameters()) tensors["model." + name] = p;
+  for (const auto& [key, t] : optimizer_.state_dict()) tensors["optimizer." + key] = t;
+  const Metadata metadata{{"format", kCheckpointFormat},
+                          {"epoch", std::to_string(epoch_)},
+                          {"step", std::to_string(step_)},
+                          {"training_mode", model_.is_training() ? "true" : "false"},
+                          {"scheduler", scheduler_to_json(scheduler_)},
+                          {"history", history_to_json(history_).dump()}};
+  save_safetensors(path, tensors, metadata);
+}
+
+void Trainer::load_checkpoint(const std::string& path) {
+  Metadata metadata;
+  const TensorMap tensors = load_safetensors(path, &metadata);
+  // Metadata and model tensors are checked before anything changes: a checkpoint of another
+  // model leaves this one as it was.
+  CheckpointInfo info = parse_checkpoint_info(path, metadata);
+  check_model_tensors(path, model_, tensors);
+  optimizer_.load_state_dict(optimizer_tensors(tensors));
+  copy_into_parameters(model_, tensors);
+  epoch_ = info.epoch;
+  step_ = info.step;
+  history_ = std::move(info.history);
+  // As in the course: a schedule is restored only into a Trainer that has one.
+  if (scheduler_ && info.scheduler) scheduler_ = info.scheduler;
+  model_.train(info.training_mode);
+}
+
+}  // namespace tinytorch

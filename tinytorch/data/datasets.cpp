@@ -1,0 +1,376 @@
+// Module 08 — dataset readers. Everything is read through zlib's gzread, which inflates .gz
+// files and passes other files through unchanged, so each reader takes plain or gzip input.
+// Every failure is a DatasetError that names the reader, the file and the line or byte.
+#include <tinytorch/data/datasets.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string_view>
+#include <vector>
+
+#include <zlib.h>
+
+#include <tinytorch/detail/common.hpp>
+
+#ifndef TINYTORCH_DIGITS_PATH  // set by the build; a relative fallback keeps the file compiling
+#define TINYTORCH_DIGITS_PATH "datasets/digits.csv.gz"
+#endif
+
+namespace tinytorch {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+template <class... Args>
+[[noreturn]] void fail_data(fmt::format_string<Args...> format, Args&&... args) {
+  throw DatasetError(fmt::format(format, std::forward<Args>(args)...));
+}
+
+// ---- reading bytes: plain or gzip -------------------------------------------------------
+
+/// A file opened through zlib; counts the (uncompressed) bytes read so errors can say where.
+class InputFile {
+ public:
+  InputFile(const char* op, std::string path);
+  ~InputFile() { gzclose(file_); }
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+
+  /// Reads up to n bytes; fewer only at the end of the data. Throws on a damaged gzip stream.
+  std::size_t read_some(void* dst, std::size_t n);
+  /// Reads exactly n bytes of `what`, or throws naming the byte where the data ended.
+  std::vector<std::uint8_t> read_bytes(std::size_t n, const std::string& what);
+  const std::string& path() const { return path_; }
+
+ private:
+  [[noreturn]] void fail_stream() const;
+  const char* op_;
+  std::string path_;
+  gzFile file_ = nullptr;
+  std::size_t offset_ = 0;  ///< uncompressed bytes read so far
+};
+
+InputFile::InputFile(const char* op, std::string path) : op_(op), path_(std::move(path)) {
+  std::error_code ec;
+  if (!fs::exists(path_, ec)) fail_data("{}: file '{}' is missing (no such file)", op_, path_);
+  if (fs::is_directory(path_, ec)) {
+    fail_data("{}: '{}' is a directory, expected a file", op_, path_);
+  }
+  file_ = gzopen(path_.c_str(), "rb");
+  if (file_ == nullptr) {
+    fail_data("{}: cannot open file '{}': {}", op_, path_, std::strerror(errno));
+  }
+  gzbuffer(file_, 1u << 17);  // larger than the 8 KiB default: fewer reads on 26 MB files
+}
+
+// A gzip file cut short reads as an early end of data plus Z_BUF_ERROR; this turns that (and
+// any other zlib error) into a message with the file and how far the data went.
+void InputFile::fail_stream() const {
+  int errnum = Z_OK;
+  const char* message = gzerror(file_, &errnum);
+  std::string_view text = errnum == Z_ERRNO ? std::strerror(errno) : message;
+  const std::string prefix = path_ + ": ";  // zlib puts the path in front of its message
+  if (text.substr(0, prefix.size()) == prefix) text.remove_prefix(prefix.size());
+  fail_data("{}: file '{}' is damaged or truncated: {} (after {} uncompressed bytes)", op_, path_,
+            text, offset_);
+}
+
+std::size_t InputFile::read_some(void* dst, std::size_t n) {
+  auto* out = static_cast<unsigned char*>(dst);
+  std::size_t got = 0;
+  while (got < n) {
+    const auto chunk = static_cast<unsigned>(std::min<std::size_t>(n - got, 1u << 30));
+    const int r = gzread(file_, out + got, chunk);
+    if (r < 0) {
+      offset_ += got;
+      fail_stream();
+    }
+    if (r == 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  offset_ += got;
+  if (got < n) {
+    int errnum = Z_OK;
+    gzerror(file_, &errnum);
+    if (errnum != Z_OK) fail_stream();
+  }
+  return got;
+}
+
+std::vector<std::uint8_t> InputFile::read_bytes(std::size_t n, const std::string& what) {
+  // Grown in steps, so a corrupt header asking for terabytes fails at the truncation check
+  // instead of in one giant allocation.
+  constexpr std::size_t kStep = std::size_t{16} << 20;
+  const std::size_t start = offset_;
+  std::vector<std::uint8_t> bytes;
+  while (bytes.size() < n) {
+    const std::size_t have = bytes.size(), want = std::min(kStep, n - have);
+    bytes.resize(have + want);
+    if (read_some(bytes.data() + have, want) < want) {
+      fail_data(
+          "{}: file '{}' ends early: {} should fill bytes {}..{}, but the data ends at byte {}",
+          op_, path_, what, start, start + n, offset_);
+    }
+  }
+  return bytes;
+}
+
+std::string read_all(InputFile& in) {
+  std::string text;
+  char buffer[1 << 16];
+  std::size_t got = 0;
+  while ((got = in.read_some(buffer, sizeof buffer)) > 0) text.append(buffer, got);
+  return text;
+}
+
+// ---- digits CSV -------------------------------------------------------------------------
+
+constexpr std::size_t kDigitsSide = 8;
+constexpr std::size_t kDigitsPixels = kDigitsSide * kDigitsSide;
+constexpr std::size_t kDigitsFields = kDigitsPixels + 1;  // pixels, then the label
+constexpr int kDigitsMaxPixel = 16;
+constexpr int kDigitsMaxLabel = 9;
+constexpr std::size_t kDigitsTestRows = 360;
+
+/// Where a field came from, for error messages.
+struct CsvPlace {
+  const std::string& path;
+  std::size_t line;  ///< 1-based
+};
+
+std::string_view trim(std::string_view s) {
+  const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::vector<std::string_view> split_fields(std::string_view line) {
+  std::vector<std::string_view> fields;
+  std::size_t start = 0;
+  for (std::size_t comma; (comma = line.find(',', start)) != std::string_view::npos;
+       start = comma + 1) {
+    fields.push_back(trim(line.substr(start, comma - start)));
+  }
+  fields.push_back(trim(line.substr(start)));
+  return fields;
+}
+
+/// The integer in `field`, which must lie in 0..max; `what` is "pixel" or "label".
+int parse_bounded_int(std::string_view field, int max, const char* what, const CsvPlace& at,
+                      std::size_t column) {
+  int value = -1;
+  const char* end = field.data() + field.size();
+  const auto [ptr, ec] = std::from_chars(field.data(), end, value);
+  if (ec != std::errc() || ptr != end || value < 0 || value > max) {
+    const std::string_view shown = field.substr(0, 20);  // binary junk stays short
+    fail_data(
+        "read_digits_csv: file '{}', line {}, field {}: expected an integer {} in 0..{}, "
+        "found '{}{}'",
+        at.path, at.line, column + 1, what, max, shown, field.size() > 20 ? "..." : "");
+  }
+  return value;
+}
+
+/// Appends one row's 64 scaled pixels and its label.
+void parse_digits_row(std::string_view line, const CsvPlace& at, std::vector<float>& pixels,
+                      std::vector<float>& labels) {
+  if (trim(line).empty()) {
+    fail_data(
+        "read_digits_csv: file '{}', line {} is empty; expected {} comma-separated integers "
+        "(64 pixels, then the label)",
+        at.path, at.line, kDigitsFields);
+  }
+  const std::vector<std::string_view> fields = split_fields(line);
+  if (fields.size() != kDigitsFields) {
+    fail_data(
+        "read_digits_csv: file '{}', line {}: expected {} comma-separated integers "
+        "(64 pixels, then the label), found {} fields",
+        at.path, at.line, kDigitsFields, fields.size());
+  }
+  for (std::size_t c = 0; c < kDigitsPixels; ++c) {
+    const int v = parse_bounded_int(fields[c], kDigitsMaxPixel, "pixel", at, c);
+    pixels.push_back(static_cast<float>(v) / static_cast<float>(kDigitsMaxPixel));
+  }
+  const int label =
+      parse_bounded_int(fields[kDigitsPixels], kDigitsMaxLabel, "label", at, kDigitsPixels);
+  labels.push_back(static_cast<float>(label));
+}
+
+LabeledImages to_digits_tensors(std::vector<float>& pixels, std::vector<float>& labels) {
+  const std::size_t n = labels.size();
+  Array images = Array::from_shape({n, 1, kDigitsSide, kDigitsSide});
+  std::copy(pixels.begin(), pixels.end(), images.data());
+  Array targets = Array::from_shape({n});
+  std::copy(labels.begin(), labels.end(), targets.data());
+  return {Tensor(std::move(images)), Tensor(std::move(targets))};
+}
+
+// ---- IDX --------------------------------------------------------------------------------
+
+constexpr std::uint32_t kIdxImagesMagic = 0x00000803;  // unsigned byte, 3 dimensions
+constexpr std::uint32_t kIdxLabelsMagic = 0x00000801;  // unsigned byte, 1 dimension
+// Bounds each side so that count * rows * cols (count < 2^32) cannot overflow 64 bits.
+constexpr std::uint32_t kIdxMaxSide = 65535;
+
+struct IdxImagesHeader {
+  std::size_t count = 0, rows = 0, cols = 0;
+};
+
+std::uint32_t read_be32(InputFile& in, const char* what) {
+  const std::vector<std::uint8_t> b = in.read_bytes(4, what);
+  return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
+         std::uint32_t{b[3]};
+}
+
+void check_idx_magic(InputFile& in, std::uint32_t expected, const char* kind) {
+  const std::uint32_t magic = read_be32(in, "the magic number");
+  if (magic == expected) return;
+  const bool swapped = magic == kIdxImagesMagic || magic == kIdxLabelsMagic;
+  fail_data(
+      "read_idx: file '{}' is not an IDX {} file: magic number at byte 0 is 0x{:08x}, "
+      "expected 0x{:08x}{}",
+      in.path(), kind, magic, expected, swapped ? " (images and labels swapped?)" : "");
+}
+
+IdxImagesHeader read_idx_images_header(InputFile& in) {
+  check_idx_magic(in, kIdxImagesMagic, "image");
+  IdxImagesHeader h;
+  h.count = read_be32(in, "the image count");
+  const std::uint32_t rows = read_be32(in, "the row count");
+  const std::uint32_t cols = read_be32(in, "the column count");
+  if (rows == 0 || cols == 0 || rows > kIdxMaxSide || cols > kIdxMaxSide) {
+    fail_data("read_idx: file '{}' declares images of {}x{}; expected sides in 1..{}", in.path(),
+              rows, cols, kIdxMaxSide);
+  }
+  h.rows = rows;
+  h.cols = cols;
+  return h;
+}
+
+std::size_t read_idx_labels_header(InputFile& in) {
+  check_idx_magic(in, kIdxLabelsMagic, "label");
+  return read_be32(in, "the label count");
+}
+
+Tensor read_idx_images(InputFile& in, const IdxImagesHeader& h, std::size_t n) {
+  const std::vector<std::uint8_t> bytes =
+      in.read_bytes(n * h.rows * h.cols, fmt::format("{} images of {}x{}", n, h.rows, h.cols));
+  Array images = Array::from_shape({n, 1, h.rows, h.cols});
+  float* out = images.data();
+  for (std::size_t i = 0; i < bytes.size(); ++i) out[i] = static_cast<float>(bytes[i]) / 255.0f;
+  return Tensor(std::move(images));
+}
+
+Tensor read_idx_labels(InputFile& in, std::size_t n) {
+  const std::vector<std::uint8_t> bytes = in.read_bytes(n, fmt::format("{} labels", n));
+  Array labels = Array::from_shape({n});
+  std::copy(bytes.begin(), bytes.end(), labels.data());
+  return Tensor(std::move(labels));
+}
+
+const char* const kFashionHint =
+    "Debian's package dataset-fashion-mnist installs Fashion-MNIST under "
+    "/usr/share/datasets/fashion-mnist (apt install dataset-fashion-mnist); MNIST uses the same "
+    "file names";
+
+/// <dir>/<name> or <dir>/<name>.gz, whichever exists.
+std::string find_idx_file(const std::string& dir, const std::string& name) {
+  const fs::path plain = fs::path(dir) / name;
+  const fs::path gz = fs::path(dir) / (name + ".gz");
+  std::error_code ec;
+  if (fs::is_regular_file(plain, ec)) return plain.string();
+  if (fs::is_regular_file(gz, ec)) return gz.string();
+  fail_data("load_mnist_like: found neither '{}' nor '{}'. {}", plain.string(), gz.string(),
+            kFashionHint);
+}
+
+}  // namespace
+
+// ---- public readers ---------------------------------------------------------------------
+
+std::string default_digits_path() {
+  const char* env = std::getenv("TINYTORCH_DIGITS");
+  return env != nullptr && *env != '\0' ? std::string(env) : std::string(TINYTORCH_DIGITS_PATH);
+}
+
+LabeledImages read_digits_csv(const std::string& path) {
+  InputFile in("read_digits_csv", path);
+  const std::string content = read_all(in);
+  // Blank lines at the very end are common in hand-edited files; anywhere else they are errors.
+  const std::size_t last = content.find_last_not_of(" \t\r\n");
+  const std::string_view text = last == std::string::npos
+                                    ? std::string_view()
+                                    : std::string_view(content).substr(0, last + 1);
+  std::vector<float> pixels, labels;
+  std::size_t line_no = 0;
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t stop = text.find('\n', start);
+    if (stop == std::string_view::npos) stop = text.size();  // last line has no newline
+    ++line_no;
+    parse_digits_row(text.substr(start, stop - start), CsvPlace{path, line_no}, pixels, labels);
+    start = stop + 1;
+  }
+  if (labels.empty()) {
+    fail_data("read_digits_csv: file '{}' is empty; expected rows of {} comma-separated integers",
+              path, kDigitsFields);
+  }
+  return to_digits_tensors(pixels, labels);
+}
+
+DigitsSplit load_digits(const std::string& path) {
+  const LabeledImages all = read_digits_csv(path);
+  const std::size_t n = all.size();
+  // The course keeps the last 360 rows for testing; any longer file splits the same way.
+  if (n <= kDigitsTestRows) {
+    fail_data(
+        "load_digits: file '{}' has {} rows; the split keeps the last {} for testing and "
+        "needs more (the bundled file has 1797)",
+        path, n, kDigitsTestRows);
+  }
+  const std::size_t n_train = n - kDigitsTestRows;
+  DigitsSplit split;
+  split.train = {all.images.slice(0, n_train), all.labels.slice(0, n_train)};
+  split.test = {all.images.slice(n_train, n), all.labels.slice(n_train, n)};
+  return split;
+}
+
+LabeledImages read_idx(const std::string& images_path, const std::string& labels_path,
+                       std::size_t limit) {
+  InputFile images_in("read_idx", images_path);
+  InputFile labels_in("read_idx", labels_path);
+  const IdxImagesHeader header = read_idx_images_header(images_in);
+  const std::size_t label_count = read_idx_labels_header(labels_in);
+  if (header.count != label_count) {
+    fail_data("read_idx: image file '{}' holds {} images but label file '{}' holds {} labels",
+              images_path, header.count, labels_path, label_count);
+  }
+  const std::size_t n = limit > 0 ? std::min(limit, header.count) : header.count;
+  LabeledImages out;
+  out.images = read_idx_images(images_in, header, n);
+  out.labels = read_idx_labels(labels_in, n);
+  return out;
+}
+
+LabeledImages load_mnist_like(const std::string& dir, const std::string& split, std::size_t limit) {
+  if (split != "train" && split != "test") {
+    detail::fail_arg("load_mnist_like: split must be \"train\" or \"test\", got \"{}\"", split);
+  }
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    fail_data("load_mnist_like: directory '{}' does not exist. {}", dir, kFashionHint);
+  }
+  const std::string prefix = split == "train" ? "train" : "t10k";
+  // Looked up one after the other so that a missing images file is the one reported first.
+  const std::string images = find_idx_file(dir, prefix + "-images-idx3-ubyte");
+  const std::string labels = find_idx_file(dir, prefix + "-labels-idx1-ubyte");
+  return read_idx(images, labels, limit);
+}
+
+}  // namespace tinytorch

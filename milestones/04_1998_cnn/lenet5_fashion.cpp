@@ -1,0 +1,82 @@
+// Milestone 04 (bonus) — LeNet-5 on Fashion-MNIST.
+//
+// The 1998 architecture on 28×28 clothing images (70,000 of them, 10 classes):
+// Conv(1→6, 5×5, pad 2) → ReLU → MaxPool 2 → Conv(6→16, 5×5) → ReLU → MaxPool 2 →
+// Flatten [400] → Linear(400→120) → ReLU → Linear(120→84) → ReLU → Linear(84→10).
+// Data: Debian's dataset-fashion-mnist package (/usr/share/datasets/fashion-mnist) or --data.
+#include <filesystem>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <tinytorch/tinytorch.hpp>
+
+#include "classify.hpp"
+#include "ui.hpp"
+
+using namespace tinytorch;
+using namespace milestone;
+
+namespace {
+
+std::shared_ptr<Sequential> lenet5() {
+  return std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
+      std::make_shared<Conv2d>(1, 6, 5, 1, 2), std::make_shared<ReLU>(), std::make_shared<MaxPool2d>(2),
+      std::make_shared<Conv2d>(6, 16, 5), std::make_shared<ReLU>(), std::make_shared<MaxPool2d>(2),
+      std::make_shared<Flatten>(), std::make_shared<Linear>(400, 120), std::make_shared<ReLU>(),
+      std::make_shared<Linear>(120, 84), std::make_shared<ReLU>(), std::make_shared<Linear>(84, 10)});
+}
+
+const std::vector<std::string> kClasses = {"T-shirt", "Trouser", "Pullover", "Dress", "Coat",
+                                           "Sandal",  "Shirt",   "Sneaker",  "Bag",   "Boot"};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"LeNet-5 on Fashion-MNIST"};
+  Flags flags;
+  flags.epochs = 3;
+  flags.batch_size = 64;
+  flags.lr = 0.05f;
+  float momentum = 0.9f;
+  std::size_t limit = 0;
+  std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  add_flags(app, flags);
+  app.add_option("--momentum", momentum, "SGD momentum")->capture_default_str();
+  app.add_option("--limit", limit, "use only the first N training images (and N/6 test images)");
+  app.add_option("--data", data_dir, "folder with the IDX files")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  setup(flags);
+
+  title("1998 · LeNet-5 on Fashion-MNIST");
+  LabeledImages train, test;
+  try {
+    train = load_mnist_like(data_dir, "train", limit);
+    test = load_mnist_like(data_dir, "test", limit ? std::max<std::size_t>(limit / 6, 1) : 0);
+  } catch (const std::exception& e) {
+    print(fmt::format("error: {}", e.what()));
+    print("Fashion-MNIST is packaged by Debian: apt-get install dataset-fashion-mnist");
+    print("(or pass --data DIR with train-images-idx3-ubyte.gz and the three other IDX files).");
+    return 2;
+  }
+  act(1, "The set-up");
+  say(fmt::format("Data:   {} training and {} test images [1, 28, 28] from {}", train.size(), test.size(), data_dir));
+  auto model = lenet5();
+  std::size_t count = 0;
+  for (const Tensor& p : model->parameters()) count += p.size();
+  say(fmt::format("Model:  LeNet-5, {} parameters", count));
+  say(fmt::format("Train:  cross-entropy, SGD lr {} momentum {}, batch {}, {} epochs", flags.lr, momentum,
+                  flags.batch_size, flags.epochs));
+
+  act(2, "The experiment");
+  SGD optimizer(model->parameters(), flags.lr, momentum);
+  const ClassifierLog log = train_classifier(*model, optimizer, train, test, flags, 1);
+
+  act(3, "The diagnosis");
+  report_classifier(log, flags);
+  say("\nFirst test images, prediction and truth:");
+  show_predictions(*model, test, 5, kClasses);
+  print(fmt::format("result: test accuracy {} (train {}, loss {:.4f}) in {}", percent(log.test_accuracy.back()),
+                    percent(log.train_accuracy.back()), log.train_loss.back(), seconds(log.train_seconds)));
+  return 0;
+}

@@ -1,0 +1,110 @@
+#include "classify.hpp"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+namespace milestone {
+
+using namespace tinytorch;
+
+namespace {
+
+double now_seconds() {
+  using clock = std::chrono::steady_clock;
+  return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
+}
+
+std::shared_ptr<TensorDataset> as_dataset(const LabeledImages& data) {
+  return std::make_shared<TensorDataset>(std::vector<Tensor>{data.images, data.labels});
+}
+
+}  // namespace
+
+ClassifierLog train_classifier(Module& model, Optimizer& optimizer, const LabeledImages& train,
+                               const LabeledImages& test, const Flags& flags, int log_every) {
+  DataLoader train_loader(as_dataset(train), DataLoaderOptions(flags.batch_size).shuffle(true).seed(flags.seed));
+  DataLoader train_eval(as_dataset(train), DataLoaderOptions(512));
+  DataLoader test_loader(as_dataset(test), DataLoaderOptions(512));
+  Trainer trainer(model, optimizer, cross_entropy);
+
+  ClassifierLog log;
+  log.initial_test_accuracy = trainer.evaluate(test_loader).accuracy;
+  say(fmt::format("Test accuracy before training: {} (ten classes: chance is 10%)\n",
+                  percent(log.initial_test_accuracy)));
+  for (int epoch = 1; epoch <= flags.epochs; ++epoch) {
+    ProgressBar bar(fmt::format("epoch {:>3}/{}", epoch, flags.epochs), train_loader.size());
+    trainer.on_batch([&](std::size_t b, std::size_t total, float loss) {
+      (void)total;
+      bar.update(b + 1, fmt::format("loss {:.4f}", loss));
+    });
+    const double start = now_seconds();
+    log.train_loss.push_back(trainer.train_epoch(train_loader));
+    log.epoch_seconds.push_back(static_cast<float>(now_seconds() - start));
+    log.train_seconds += log.epoch_seconds.back();
+    log.train_accuracy.push_back(trainer.evaluate(train_eval).accuracy);
+    const EvalResult t = trainer.evaluate(test_loader);
+    log.test_loss.push_back(t.loss);
+    log.test_accuracy.push_back(t.accuracy);
+    const float gap = log.train_accuracy.back() - t.accuracy;
+    const std::string line =
+        fmt::format("Loss {:.4f}  Train {}  Test {}  Gap {:.1f}{}  ({})", log.train_loss.back(),
+                    percent(log.train_accuracy.back()), percent(t.accuracy), 100.0f * gap,
+                    gap > 0.10f ? " ⚠" : "", seconds(log.epoch_seconds.back()));
+    if (epoch % log_every == 0 || epoch == flags.epochs || epoch == 1) {
+      bar.finish(line);
+    } else if (is_tty()) {
+      std::fputs("\r\033[K", stdout);
+    }
+  }
+  return log;
+}
+
+void report_classifier(const ClassifierLog& log, const Flags& flags) {
+  const float train = log.train_accuracy.back(), test = log.test_accuracy.back();
+  Table table({"metric", "value"});
+  table.add_row({"test accuracy before training", percent(log.initial_test_accuracy)});
+  table.add_row({"train accuracy", percent(train)});
+  table.add_row({"test accuracy", percent(test)});
+  table.add_row({"train-test gap", fmt::format("{:.1f} points ({})", 100.0f * (train - test),
+                                               train - test > 0.10f ? "overfitting" : "healthy")});
+  table.add_row({"final train loss", fmt::format("{:.4f}", log.train_loss.back())});
+  table.add_row({"training time", fmt::format("{} for {} epochs", seconds(log.train_seconds), flags.epochs)});
+  table.print();
+  if (!quiet()) {
+    plot("train loss (●) and test loss (◆) per epoch", {{"train loss", log.train_loss}, {"test loss", log.test_loss}});
+    plot("train (●) and test (◆) accuracy per epoch",
+         {{"train accuracy", log.train_accuracy}, {"test accuracy", log.test_accuracy}});
+  }
+  CsvLog csv(flags.csv, {"epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds"});
+  for (std::size_t i = 0; i < log.train_loss.size(); ++i) {
+    csv.add({static_cast<double>(i + 1), log.train_loss[i], log.train_accuracy[i], log.test_loss[i],
+             log.test_accuracy[i], log.epoch_seconds[i]});
+  }
+  csv.save();
+}
+
+void show_predictions(Module& model, const LabeledImages& test, std::size_t count,
+                      const std::vector<std::string>& class_names) {
+  if (quiet() || test.size() == 0) return;
+  NoGradGuard no_grad;
+  model.eval();
+  count = std::min(count, test.size());
+  const Tensor images = test.images.slice(0, count);
+  const Tensor predicted = model(images).argmax(1);
+  const std::size_t side = images.dim(3), pixels = side * images.dim(2);
+  auto name = [&](float label) {
+    const auto k = static_cast<std::size_t>(label);
+    return k < class_names.size() ? class_names[k] : std::to_string(k);
+  };
+  std::vector<const float*> drawn;
+  std::vector<std::string> captions;
+  for (std::size_t i = 0; i < count; ++i) {
+    drawn.push_back(images.data().data() + i * pixels);
+    const float p = predicted.data()(i), t = test.labels.data()(i);
+    captions.push_back(fmt::format("{} {}", name(p), p == t ? "✓" : "✗ (" + name(t) + ")"));
+  }
+  draw_digits(drawn, captions, side);
+}
+
+}  // namespace milestone

@@ -60,58 +60,60 @@ int main(int argc, char** argv) {
   add_flags(app, flags);
   CLI11_PARSE(app, argc, argv);
   setup(flags);
+  return guarded([&] {
 
-  title("1957 · Rosenblatt's perceptron");
-  act(1, "The challenge");
-  panel("Can a machine learn from examples?",
-        {"Frank Rosenblatt's Mark I Perceptron weighed its inputs, added them up and",
-         "fired if the sum crossed a threshold. The weights were not programmed:",
-         "they were adjusted after every mistake. Here: two clouds of points, one",
-         "neuron, and the question whether it can find the line between them."});
+    title("1957 · Rosenblatt's perceptron");
+    act(1, "The challenge");
+    panel("Can a machine learn from examples?",
+          {"Frank Rosenblatt's Mark I Perceptron weighed its inputs, added them up and",
+           "fired if the sum crossed a threshold. The weights were not programmed:",
+           "they were adjusted after every mistake. Here: two clouds of points, one",
+           "neuron, and the question whether it can find the line between them."});
 
-  const Points data = make_points(50, flags.seed);
-  auto neuron = std::make_shared<Linear>(2, 1);
-  Sequential model({neuron, std::make_shared<Sigmoid>()});
+    const Points data = make_points(50, flags.seed);
+    auto neuron = std::make_shared<Linear>(2, 1);
+    Sequential model({neuron, std::make_shared<Sigmoid>()});
 
-  act(2, "The set-up");
-  say("Data:   100 points, class 1 around (3, 3), class 0 around (1, 1), σ = 0.5");
-  say("Model:  x1 ─┐");
-  say("              ├─ w1·x1 + w2·x2 + b ─ σ ─ p(class 1)      (3 parameters)");
-  say("        x2 ─┘");
-  say(fmt::format("Train:  binary cross-entropy, SGD lr {}, {} epochs, batch {}", flags.lr, flags.epochs,
-                  flags.batch_size));
-  const float before = evaluate_accuracy(model, data.x, data.y);
-  const std::string weights_before = weights_line(*neuron);
-  say(fmt::format("\nWith random weights ({}) the neuron scores {}:", weights_before, percent(before)));
-  if (!quiet()) draw_decision_map(model, data.x, data.y, -0.5f, 4.5f);
+    act(2, "The set-up");
+    say("Data:   100 points, class 1 around (3, 3), class 0 around (1, 1), σ = 0.5");
+    say("Model:  x1 ─┐");
+    say("              ├─ w1·x1 + w2·x2 + b ─ σ ─ p(class 1)      (3 parameters)");
+    say("        x2 ─┘");
+    say(fmt::format("Train:  binary cross-entropy, SGD lr {}, {} epochs, batch {}", flags.lr, flags.epochs,
+                    flags.batch_size));
+    const float before = evaluate_accuracy(model, data.x, data.y);
+    const std::string weights_before = weights_line(*neuron);
+    say(fmt::format("\nWith random weights ({}) the neuron scores {}:", weights_before, percent(before)));
+    if (!quiet()) draw_decision_map(model, data.x, data.y, -0.5f, 4.5f);
 
-  act(3, "The experiment");
-  SGD optimizer(model.parameters(), flags.lr);
-  BinaryCrossEntropyLoss bce;
-  const Curve curve = fit(model, optimizer, bce, data.x, data.y, flags, std::max(1, flags.epochs / 10));
-  const float after = curve.accuracy.back();
+    act(3, "The experiment");
+    SGD optimizer(model.parameters(), flags.lr);
+    BinaryCrossEntropyLoss bce;
+    const Curve curve = fit(model, optimizer, bce, data.x, data.y, flags, std::max(1, flags.epochs / 10));
+    const float after = curve.accuracy.back();
 
-  act(4, "The diagnosis");
-  Table table({"", "before", "after"});
-  table.add_row({"accuracy", percent(before), percent(after)});
-  table.add_row({"loss", "", fmt::format("{:.4f}", curve.loss.back())});
-  table.add_row({"weights", weights_before, weights_line(*neuron)});
-  table.print();
-  if (!quiet()) {
-    draw_decision_map(model, data.x, data.y, -0.5f, 4.5f);
-    plot("loss (●) and accuracy (◆) per epoch", {{"loss", curve.loss}, {"accuracy", curve.accuracy}});
-  }
+    act(4, "The diagnosis");
+    Table table({"", "before", "after"});
+    table.add_row({"accuracy", percent(before), percent(after)});
+    table.add_row({"loss", "", fmt::format("{:.4f}", curve.loss.back())});
+    table.add_row({"weights", weights_before, weights_line(*neuron)});
+    table.print();
+    if (!quiet()) {
+      draw_decision_map(model, data.x, data.y, -0.5f, 4.5f);
+      plot("loss (●) and accuracy (◆) per epoch", {{"loss", curve.loss}, {"accuracy", curve.accuracy}});
+    }
 
-  act(5, "The reflection");
-  if (after >= 0.9f) {
-    panel("The perceptron learned",
-          {fmt::format("From {} to {} by following the gradient of its own mistakes.", percent(before), percent(after)),
-           "But one neuron can only ever draw a straight line. In 1969 Minsky and",
-           "Papert showed a problem no line can solve: XOR. Next: milestone 02."});
-  } else {
-    panel("Not there yet", {fmt::format("Accuracy {} after {} epochs: try --epochs 100.", percent(after), flags.epochs)});
-  }
-  save_curve(flags.csv, curve);
-  print(fmt::format("result: accuracy {} (loss {:.4f}) after {} epochs", percent(after), curve.loss.back(), flags.epochs));
-  return 0;
+    act(5, "The reflection");
+    if (after >= 0.9f) {
+      panel("The perceptron learned",
+            {fmt::format("From {} to {} by following the gradient of its own mistakes.", percent(before), percent(after)),
+             "But one neuron can only ever draw a straight line. In 1969 Minsky and",
+             "Papert showed a problem no line can solve: XOR. Next: milestone 02."});
+    } else {
+      panel("Not there yet", {fmt::format("Accuracy {} after {} epochs: try --epochs 100.", percent(after), flags.epochs)});
+    }
+    save_curve(flags.csv, curve);
+    print(fmt::format("result: accuracy {} (loss {:.4f}) after {} epochs", percent(after), curve.loss.back(), flags.epochs));
+    return 0;
+  });
 }

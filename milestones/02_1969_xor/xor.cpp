@@ -69,62 +69,64 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   setup(flags);
+  return guarded([&] {
 
-  title("1969 · The XOR crisis");
-  act(1, "The challenge");
-  panel("Minsky & Papert, \"Perceptrons\"",
-        {"A single perceptron draws one straight line. XOR puts (0,1) and (1,0) on",
-         "one side and (0,0) and (1,1) on the other: no line does that. The book's",
-         "proof helped freeze neural-network funding for a decade."});
-  const Points data = make_xor_points(25);
-  BinaryCrossEntropyLoss bce;
+    title("1969 · The XOR crisis");
+    act(1, "The challenge");
+    panel("Minsky & Papert, \"Perceptrons\"",
+          {"A single perceptron draws one straight line. XOR puts (0,1) and (1,0) on",
+           "one side and (0,0) and (1,1) on the other: no line does that. The book's",
+           "proof helped freeze neural-network funding for a decade."});
+    const Points data = make_xor_points(25);
+    BinaryCrossEntropyLoss bce;
 
-  act(2, "The failure: one neuron");
-  Sequential perceptron({std::make_shared<Linear>(2, 1), std::make_shared<Sigmoid>()});
-  SGD perceptron_opt(perceptron.parameters(), flags.lr);
-  Flags crisis = flags;
-  crisis.epochs = crisis_epochs;
-  const Curve stuck = fit(perceptron, perceptron_opt, bce, data.x, data.y, crisis, std::max(1, crisis_epochs / 5));
-  if (!quiet()) {
-    truth_table(perceptron);
-    draw_decision_map(perceptron, data.x, data.y, -0.5f, 1.5f, 14, 36);
-  }
-  say(fmt::format("Loss {:.4f} (ln 2 = 0.6931 is a coin toss), accuracy {}.", stuck.loss.back(),
-                  percent(stuck.accuracy.back())));
+    act(2, "The failure: one neuron");
+    Sequential perceptron({std::make_shared<Linear>(2, 1), std::make_shared<Sigmoid>()});
+    SGD perceptron_opt(perceptron.parameters(), flags.lr);
+    Flags crisis = flags;
+    crisis.epochs = crisis_epochs;
+    const Curve stuck = fit(perceptron, perceptron_opt, bce, data.x, data.y, crisis, std::max(1, crisis_epochs / 5));
+    if (!quiet()) {
+      truth_table(perceptron);
+      draw_decision_map(perceptron, data.x, data.y, -0.5f, 1.5f, 14, 36);
+    }
+    say(fmt::format("Loss {:.4f} (ln 2 = 0.6931 is a coin toss), accuracy {}.", stuck.loss.back(),
+                    percent(stuck.accuracy.back())));
 
-  act(3, "The way out: one hidden layer");
-  say("Model:  x ─ Linear(2→4) ─ ReLU ─ Linear(4→1) ─ σ      (17 parameters)");
-  Sequential mlp({std::make_shared<Linear>(2, 4), std::make_shared<ReLU>(), std::make_shared<Linear>(4, 1),
-                  std::make_shared<Sigmoid>()});
-  SGD mlp_opt(mlp.parameters(), flags.lr);
-  const float before = evaluate_accuracy(mlp, data.x, data.y);
-  const Curve solved = fit(mlp, mlp_opt, bce, data.x, data.y, flags, std::max(1, flags.epochs / 5));
+    act(3, "The way out: one hidden layer");
+    say("Model:  x ─ Linear(2→4) ─ ReLU ─ Linear(4→1) ─ σ      (17 parameters)");
+    Sequential mlp({std::make_shared<Linear>(2, 4), std::make_shared<ReLU>(), std::make_shared<Linear>(4, 1),
+                    std::make_shared<Sigmoid>()});
+    SGD mlp_opt(mlp.parameters(), flags.lr);
+    const float before = evaluate_accuracy(mlp, data.x, data.y);
+    const Curve solved = fit(mlp, mlp_opt, bce, data.x, data.y, flags, std::max(1, flags.epochs / 5));
 
-  act(4, "The diagnosis");
-  Table table({"model", "parameters", "accuracy before", "accuracy after", "final loss"});
-  table.add_row({"perceptron", "3", percent(stuck.accuracy.front()), percent(stuck.accuracy.back()),
-                 fmt::format("{:.4f}", stuck.loss.back())});
-  table.add_row({"2-4-1 MLP", "17", percent(before), percent(solved.accuracy.back()),
-                 fmt::format("{:.4f}", solved.loss.back())});
-  table.print();
-  if (!quiet()) {
-    truth_table(mlp);
-    draw_decision_map(mlp, data.x, data.y, -0.5f, 1.5f, 14, 36);
-    plot("MLP loss (●) and accuracy (◆) per epoch", {{"loss", solved.loss}, {"accuracy", solved.accuracy}});
-  }
+    act(4, "The diagnosis");
+    Table table({"model", "parameters", "accuracy before", "accuracy after", "final loss"});
+    table.add_row({"perceptron", "3", percent(stuck.accuracy.front()), percent(stuck.accuracy.back()),
+                   fmt::format("{:.4f}", stuck.loss.back())});
+    table.add_row({"2-4-1 MLP", "17", percent(before), percent(solved.accuracy.back()),
+                   fmt::format("{:.4f}", solved.loss.back())});
+    table.print();
+    if (!quiet()) {
+      truth_table(mlp);
+      draw_decision_map(mlp, data.x, data.y, -0.5f, 1.5f, 14, 36);
+      plot("MLP loss (●) and accuracy (◆) per epoch", {{"loss", solved.loss}, {"accuracy", solved.accuracy}});
+    }
 
-  if (solved.accuracy.back() < 1.0f) {
-    say("The MLP stalled: with only 4 ReLU units, an unlucky start can leave units dead");
-    say("(always 0, so no gradient) and one corner unsolved. Try another --seed.");
-  }
+    if (solved.accuracy.back() < 1.0f) {
+      say("The MLP stalled: with only 4 ReLU units, an unlucky start can leave units dead");
+      say("(always 0, so no gradient) and one corner unsolved. Try another --seed.");
+    }
 
-  act(5, "The reflection");
-  panel("Depth bends the line",
-        {"The hidden layer maps the four corners into a space where one line is enough.",
-         "Training it needs gradients through two layers: backpropagation (1986).",
-         "Next: milestone 03, a multi-layer network that reads handwritten digits."});
-  save_curve(flags.csv, solved);
-  print(fmt::format("result: perceptron {} (loss {:.4f}), MLP {} (loss {:.4f})", percent(stuck.accuracy.back()),
-                    stuck.loss.back(), percent(solved.accuracy.back()), solved.loss.back()));
-  return 0;
+    act(5, "The reflection");
+    panel("Depth bends the line",
+          {"The hidden layer maps the four corners into a space where one line is enough.",
+           "Training it needs gradients through two layers: backpropagation (1986).",
+           "Next: milestone 03, a multi-layer network that reads handwritten digits."});
+    save_curve(flags.csv, solved);
+    print(fmt::format("result: perceptron {} (loss {:.4f}), MLP {} (loss {:.4f})", percent(stuck.accuracy.back()),
+                      stuck.loss.back(), percent(solved.accuracy.back()), solved.loss.back()));
+    return 0;
+  });
 }

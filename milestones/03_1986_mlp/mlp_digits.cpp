@@ -25,45 +25,47 @@ int main(int argc, char** argv) {
   app.add_option("--data", data_path, "digits CSV (.gz) file")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   setup(flags);
+  return guarded([&] {
 
-  title("1986 · Backpropagation and the multi-layer perceptron");
-  act(1, "The challenge");
-  panel("Learning internal representations",
-        {"XOR needed a hidden layer, and nobody knew how to train one well until",
-         "\"Learning representations by back-propagating errors\" (Nature, 1986):",
-         "send the error backwards through every layer with the chain rule.",
-         "Can a small network learn to read handwritten digits that way?"});
+    title("1986 · Backpropagation and the multi-layer perceptron");
+    act(1, "The challenge");
+    panel("Learning internal representations",
+          {"XOR needed a hidden layer, and nobody knew how to train one well until",
+           "\"Learning representations by back-propagating errors\" (Nature, 1986):",
+           "send the error backwards through every layer with the chain rule.",
+           "Can a small network learn to read handwritten digits that way?"});
 
-  const DigitsSplit digits = load_digits(data_path);
-  act(2, "The set-up");
-  say(fmt::format("Data:   {} training and {} test images, 8×8 pixels in [0, 1], digits 0-9",
-                  digits.train.size(), digits.test.size()));
-  say("Model:  image [1,8,8] ─ Flatten ─ Linear(64→32) ─ ReLU ─ Linear(32→10) ─ logits");
-  Sequential model({std::make_shared<Flatten>(), std::make_shared<Linear>(64, 32), std::make_shared<ReLU>(),
-                    std::make_shared<Linear>(32, 10)});
-  std::size_t count = 0;
-  for (const Tensor& p : model.parameters()) count += p.size();
-  say(fmt::format("        {} parameters", count));
-  say(fmt::format("Train:  cross-entropy, SGD lr {}, batch {}, {} epochs", flags.lr, flags.batch_size, flags.epochs));
+    const DigitsSplit digits = load_digits(data_path);
+    act(2, "The set-up");
+    say(fmt::format("Data:   {} training and {} test images, 8×8 pixels in [0, 1], digits 0-9",
+                    digits.train.size(), digits.test.size()));
+    say("Model:  image [1,8,8] ─ Flatten ─ Linear(64→32) ─ ReLU ─ Linear(32→10) ─ logits");
+    Sequential model({std::make_shared<Flatten>(), std::make_shared<Linear>(64, 32), std::make_shared<ReLU>(),
+                      std::make_shared<Linear>(32, 10)});
+    std::size_t count = 0;
+    for (const Tensor& p : model.parameters()) count += p.size();
+    say(fmt::format("        {} parameters", count));
+    say(fmt::format("Train:  cross-entropy, SGD lr {}, batch {}, {} epochs", flags.lr, flags.batch_size, flags.epochs));
 
-  act(3, "The experiment");
-  SGD optimizer(model.parameters(), flags.lr);
-  const ClassifierLog log = train_classifier(model, optimizer, digits.train, digits.test, flags,
-                                             std::max(1, flags.epochs / 4));
+    act(3, "The experiment");
+    SGD optimizer(model.parameters(), flags.lr);
+    const ClassifierLog log = train_classifier(model, optimizer, digits.train, digits.test, flags,
+                                               std::max(1, flags.epochs / 4));
 
-  act(4, "The diagnosis");
-  report_classifier(log, flags);
-  say("\nFirst test images, prediction and truth:");
-  show_predictions(model, digits.test, 8);
+    act(4, "The diagnosis");
+    report_classifier(log, flags);
+    say("\nFirst test images, prediction and truth:");
+    show_predictions(model, digits.test, 8);
 
-  act(5, "The reflection");
-  panel("Hidden layers learn features",
-        {fmt::format("{} test accuracy with {} weights that were never hand-designed.",
-                     percent(log.test_accuracy.back()), count),
-         "But the MLP sees 64 unrelated numbers: move a digit by one pixel and it",
-         "must learn it again. Next: milestone 04, where convolution shares weights",
-         "across the image."});
-  print(fmt::format("result: test accuracy {} (train {}, loss {:.4f}) in {}", percent(log.test_accuracy.back()),
-                    percent(log.train_accuracy.back()), log.train_loss.back(), seconds(log.train_seconds)));
-  return 0;
+    act(5, "The reflection");
+    panel("Hidden layers learn features",
+          {fmt::format("{} test accuracy with {} weights that were never hand-designed.",
+                       percent(log.test_accuracy.back()), count),
+           "But the MLP sees 64 unrelated numbers: move a digit by one pixel and it",
+           "must learn it again. Next: milestone 04, where convolution shares weights",
+           "across the image."});
+    print(fmt::format("result: test accuracy {} (train {}, loss {:.4f}) in {}", percent(log.test_accuracy.back()),
+                      percent(log.train_accuracy.back()), log.train_loss.back(), seconds(log.train_seconds)));
+    return 0;
+  });
 }

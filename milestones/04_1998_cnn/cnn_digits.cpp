@@ -26,50 +26,52 @@ int main(int argc, char** argv) {
   app.add_option("--data", data_path, "digits CSV (.gz) file")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   setup(flags);
+  return guarded([&] {
 
-  title("1998 · The convolutional network");
-  act(1, "The challenge");
-  panel("Gradient-based learning applied to document recognition",
-        {"An MLP treats each pixel as unrelated to its neighbours. A convolution",
-         "slides one 3×3 kernel over the image: the same weights look for the same",
-         "stroke everywhere, and pooling keeps the strongest response nearby.",
-         "Fewer weights, built-in knowledge of images."});
+    title("1998 · The convolutional network");
+    act(1, "The challenge");
+    panel("Gradient-based learning applied to document recognition",
+          {"An MLP treats each pixel as unrelated to its neighbours. A convolution",
+           "slides one 3×3 kernel over the image: the same weights look for the same",
+           "stroke everywhere, and pooling keeps the strongest response nearby.",
+           "Fewer weights, built-in knowledge of images."});
 
-  const DigitsSplit digits = load_digits(data_path);
-  act(2, "The set-up");
-  say(fmt::format("Data:   {} training and {} test images [1, 8, 8]", digits.train.size(), digits.test.size()));
-  say("Model:  [1,8,8] ─ Conv2d(1→8, 3×3) ─ ReLU ─ MaxPool2d(2) ─ Flatten [72] ─ Linear(72→10)");
-  SimpleCNN model;
-  const Tensor conv_before = model.parameters()[0].clone();
-  std::size_t count = 0;
-  for (const Tensor& p : model.parameters()) count += p.size();
-  say(fmt::format("        {} parameters (conv 80 + linear 730)", count));
-  say(fmt::format("Train:  cross-entropy, SGD lr {}, batch {}, {} epochs", flags.lr, flags.batch_size, flags.epochs));
+    const DigitsSplit digits = load_digits(data_path);
+    act(2, "The set-up");
+    say(fmt::format("Data:   {} training and {} test images [1, 8, 8]", digits.train.size(), digits.test.size()));
+    say("Model:  [1,8,8] ─ Conv2d(1→8, 3×3) ─ ReLU ─ MaxPool2d(2) ─ Flatten [72] ─ Linear(72→10)");
+    SimpleCNN model;
+    const Tensor conv_before = model.parameters()[0].clone();
+    std::size_t count = 0;
+    for (const Tensor& p : model.parameters()) count += p.size();
+    say(fmt::format("        {} parameters (conv 80 + linear 730)", count));
+    say(fmt::format("Train:  cross-entropy, SGD lr {}, batch {}, {} epochs", flags.lr, flags.batch_size, flags.epochs));
 
-  act(3, "The experiment");
-  SGD optimizer(model.parameters(), flags.lr);
-  const ClassifierLog log = train_classifier(model, optimizer, digits.train, digits.test, flags,
-                                             std::max(1, flags.epochs / 10));
+    act(3, "The experiment");
+    SGD optimizer(model.parameters(), flags.lr);
+    const ClassifierLog log = train_classifier(model, optimizer, digits.train, digits.test, flags,
+                                               std::max(1, flags.epochs / 10));
 
-  act(4, "The diagnosis");
-  report_classifier(log, flags);
-  double moved = 0.0;
-  const Tensor conv_after = model.parameters()[0];
-  for (std::size_t i = 0; i < conv_after.size(); ++i) {
-    moved = std::max(moved, static_cast<double>(std::abs(conv_after.data().data()[i] - conv_before.data().data()[i])));
-  }
-  say(fmt::format("The convolution learned too: its weights moved by up to {:.3f}.", moved));
-  say("\nFirst test images, prediction and truth:");
-  show_predictions(model, digits.test, 8);
+    act(4, "The diagnosis");
+    report_classifier(log, flags);
+    double moved = 0.0;
+    const Tensor conv_after = model.parameters()[0];
+    for (std::size_t i = 0; i < conv_after.size(); ++i) {
+      moved = std::max(moved, static_cast<double>(std::abs(conv_after.data().data()[i] - conv_before.data().data()[i])));
+    }
+    say(fmt::format("The convolution learned too: its weights moved by up to {:.3f}.", moved));
+    say("\nFirst test images, prediction and truth:");
+    show_predictions(model, digits.test, 8);
 
-  act(5, "The reflection");
-  panel("Structure is knowledge",
-        {fmt::format("{} test accuracy with {} parameters (the MLP of milestone 03 has 2,410).",
-                     percent(log.test_accuracy.back()), count),
-         "Weight sharing and pooling encode what we know about images: locality and",
-         "translation. The same idea, scaled up, won ImageNet in 2012. For a bigger",
-         "test, run lenet5_fashion on Fashion-MNIST."});
-  print(fmt::format("result: test accuracy {} (train {}, loss {:.4f}) in {}", percent(log.test_accuracy.back()),
-                    percent(log.train_accuracy.back()), log.train_loss.back(), seconds(log.train_seconds)));
-  return 0;
+    act(5, "The reflection");
+    panel("Structure is knowledge",
+          {fmt::format("{} test accuracy with {} parameters (the MLP of milestone 03 has 2,410).",
+                       percent(log.test_accuracy.back()), count),
+           "Weight sharing and pooling encode what we know about images: locality and",
+           "translation. The same idea, scaled up, won ImageNet in 2012. For a bigger",
+           "test, run lenet5_fashion on Fashion-MNIST."});
+    print(fmt::format("result: test accuracy {} (train {}, loss {:.4f}) in {}", percent(log.test_accuracy.back()),
+                      percent(log.train_accuracy.back()), log.train_loss.back(), seconds(log.train_seconds)));
+    return 0;
+  });
 }

@@ -47,36 +47,38 @@ int main(int argc, char** argv) {
   app.add_option("--data", data_dir, "folder with the IDX files")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   setup(flags);
+  return guarded([&] {
 
-  title("1998 · LeNet-5 on Fashion-MNIST");
-  LabeledImages train, test;
-  try {
-    train = load_mnist_like(data_dir, "train", limit);
-    test = load_mnist_like(data_dir, "test", limit ? std::max<std::size_t>(limit / 6, 1) : 0);
-  } catch (const std::exception& e) {
-    print(fmt::format("error: {}", e.what()));
-    print("Fashion-MNIST is packaged by Debian: apt-get install dataset-fashion-mnist");
-    print("(or pass --data DIR with train-images-idx3-ubyte.gz and the three other IDX files).");
-    return 2;
-  }
-  act(1, "The set-up");
-  say(fmt::format("Data:   {} training and {} test images [1, 28, 28] from {}", train.size(), test.size(), data_dir));
-  auto model = lenet5();
-  std::size_t count = 0;
-  for (const Tensor& p : model->parameters()) count += p.size();
-  say(fmt::format("Model:  LeNet-5, {} parameters", count));
-  say(fmt::format("Train:  cross-entropy, SGD lr {} momentum {}, batch {}, {} epochs", flags.lr, momentum,
-                  flags.batch_size, flags.epochs));
+    title("1998 · LeNet-5 on Fashion-MNIST");
+    LabeledImages train, test;
+    try {
+      train = load_mnist_like(data_dir, "train", limit);
+      test = load_mnist_like(data_dir, "test", limit ? std::max<std::size_t>(limit / 6, 1) : 0);
+    } catch (const std::exception& e) {
+      print(fmt::format("error: {}", e.what()));
+      print("Fashion-MNIST is packaged by Debian: apt-get install dataset-fashion-mnist");
+      print("(or pass --data DIR with train-images-idx3-ubyte.gz and the three other IDX files).");
+      return 2;
+    }
+    act(1, "The set-up");
+    say(fmt::format("Data:   {} training and {} test images [1, 28, 28] from {}", train.size(), test.size(), data_dir));
+    auto model = lenet5();
+    std::size_t count = 0;
+    for (const Tensor& p : model->parameters()) count += p.size();
+    say(fmt::format("Model:  LeNet-5, {} parameters", count));
+    say(fmt::format("Train:  cross-entropy, SGD lr {} momentum {}, batch {}, {} epochs", flags.lr, momentum,
+                    flags.batch_size, flags.epochs));
 
-  act(2, "The experiment");
-  SGD optimizer(model->parameters(), flags.lr, momentum);
-  const ClassifierLog log = train_classifier(*model, optimizer, train, test, flags, 1);
+    act(2, "The experiment");
+    SGD optimizer(model->parameters(), flags.lr, momentum);
+    const ClassifierLog log = train_classifier(*model, optimizer, train, test, flags, 1);
 
-  act(3, "The diagnosis");
-  report_classifier(log, flags);
-  say("\nFirst test images, prediction and truth:");
-  show_predictions(*model, test, 5, kClasses);
-  print(fmt::format("result: test accuracy {} (train {}, loss {:.4f}) in {}", percent(log.test_accuracy.back()),
-                    percent(log.train_accuracy.back()), log.train_loss.back(), seconds(log.train_seconds)));
-  return 0;
+    act(3, "The diagnosis");
+    report_classifier(log, flags);
+    say("\nFirst test images, prediction and truth:");
+    show_predictions(*model, test, 5, kClasses);
+    print(fmt::format("result: test accuracy {} (train {}, loss {:.4f}) in {}", percent(log.test_accuracy.back()),
+                      percent(log.train_accuracy.back()), log.train_loss.back(), seconds(log.train_seconds)));
+    return 0;
+  });
 }

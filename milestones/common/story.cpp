@@ -24,6 +24,9 @@ Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer, const tinyt
     double total = 0.0;
     for (const tinytorch::Batch& batch : loader) {
       Tensor loss = loss_fn(model(batch[0]), batch[1]);
+      if (!std::isfinite(loss.item())) {
+        throw std::runtime_error(fmt::format("training: loss is {} at epoch {}", loss.item(), epoch));
+      }
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();

@@ -225,6 +225,16 @@ void CsvLog::save() const {
   std::filesystem::rename(tmp, target);  // never leave a half-written file under the real name
 }
 
+int guarded(const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}
+
 std::string seconds(double s) {
   return s < 1.0 ? fmt::format("{:.0f} ms", s * 1000.0) : fmt::format("{:.1f} s", s);
 }

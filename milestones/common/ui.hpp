@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -90,6 +91,10 @@ class CsvLog {
   std::vector<std::string> columns_;
   std::vector<std::vector<double>> rows_;
 };
+
+/// Runs a milestone's body; an exception (a missing data file, a non-finite loss) is printed
+/// as "error: ..." and turns into exit code 1 instead of an abort.
+int guarded(const std::function<int()>& body);
 
 /// "12.3 s" / "850 ms".
 std::string seconds(double s);

@@ -37,17 +37,22 @@ void Optimizer::save_buffers(const std::string& name, OptimizerState& state) con
 }
 
 void Optimizer::load_buffers(const std::string& name, const OptimizerState& state) {
-  if (state.count(name + ".0") == 0) return;  // nothing saved yet (no step was taken)
-  std::vector<Tensor>& list = buffers(name);
-  for (std::size_t i = 0; i < list.size(); ++i) {
+  if (state.count(name + ".0") == 0) {  // saved before the first step: start from zero again
+    buffers_.erase(name);
+    return;
+  }
+  // Check every entry before touching anything, so a bad state leaves the optimizer as it was.
+  std::vector<Tensor> loaded(params_.size());
+  for (std::size_t i = 0; i < params_.size(); ++i) {
     auto it = state.find(fmt::format("{}.{}", name, i));
     if (it == state.end()) detail::fail_arg("optimizer: state has no entry '{}.{}'", name, i);
     if (it->second.shape() != params_[i].shape()) {
       detail::fail_shape("optimizer: state '{}.{}' has shape {}, parameter {} has {}", name, i,
                          shape_str(it->second.shape()), i, shape_str(params_[i].shape()));
     }
-    list[i] = it->second.clone();
+    loaded[i] = it->second.clone();
   }
+  buffers_[name] = std::move(loaded);
 }
 
 OptimizerState Optimizer::state_dict() const {

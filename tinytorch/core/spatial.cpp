@@ -41,10 +41,34 @@ Geometry geometry(const char* op, const Shape& x, std::size_t kh, std::size_t kw
   return g;
 }
 
-// Input row (or column) read by output position `o` at kernel offset `k`; -1 when it falls
-// in the padding.
+// Input row (or column) read by output position `o` at kernel offset `k`; negative or past
+// the edge when it falls in the padding.
 inline long source_index(std::size_t o, std::size_t k, const Geometry& g) {
   return static_cast<long>(o * g.stride + k) - static_cast<long>(g.pad);
+}
+
+// The output positions [first, last) whose source index for kernel offset `k` lies inside an
+// input of length `size`: o·s + k − p ∈ [0, size). Outside it the tap reads padding. Kernels
+// use it to run their inner loops without a bounds check per element.
+struct Span {
+  std::size_t first, last;
+};
+
+inline Span inside(std::size_t outputs, std::size_t k, std::size_t size, const Geometry& g) {
+  const std::size_t s = g.stride, p = g.pad;
+  std::size_t first = k >= p ? 0 : (p - k + s - 1) / s;
+  std::size_t last = size + p > k ? (size + p - k + s - 1) / s : 0;
+  last = std::min(last, outputs);
+  first = std::min(first, last);
+  return {first, last};
+}
+
+// The kernel taps [first, last) of window `o` that read inside an input of length `size`.
+inline Span taps_inside(std::size_t o, std::size_t kernel, std::size_t size, const Geometry& g) {
+  const long start = static_cast<long>(o * g.stride) - static_cast<long>(g.pad);
+  const long first = std::max(0L, -start);
+  const long last = std::min(static_cast<long>(kernel), static_cast<long>(size) - start);
+  return {static_cast<std::size_t>(first), static_cast<std::size_t>(std::max(first, last))};
 }
 
 }  // namespace
@@ -72,18 +96,17 @@ Array im2col(const Array& x, const Geometry& g) {
   Array cols = Array::from_shape({g.c * g.kh * g.kw, positions});
   for (std::size_t c = 0; c < g.c; ++c) {
     for (std::size_t u = 0; u < g.kh; ++u) {
+      const Span rows = inside(g.ho, u, g.h, g);
       for (std::size_t v = 0; v < g.kw; ++v) {
+        const Span cols_in = inside(g.wo, v, g.w, g);
         float* dst = cols.data() + ((c * g.kh + u) * g.kw + v) * positions;
         for (std::size_t n = 0; n < g.n; ++n) {
           const float* plane = x.data() + (n * g.c + c) * g.h * g.w;
-          for (std::size_t i = 0; i < g.ho; ++i) {
-            const long row = source_index(i, u, g);
-            const bool row_inside = row >= 0 && row < static_cast<long>(g.h);
-            for (std::size_t j = 0; j < g.wo; ++j, ++dst) {
-              const long col = source_index(j, v, g);
-              const bool inside = row_inside && col >= 0 && col < static_cast<long>(g.w);
-              *dst = inside ? plane[row * static_cast<long>(g.w) + col] : 0.0f;
-            }
+          for (std::size_t i = 0; i < g.ho; ++i, dst += g.wo) {
+            std::fill(dst, dst + g.wo, 0.0f);  // padding reads zeros
+            if (i < rows.first || i >= rows.last) continue;
+            const float* src = plane + source_index(i, u, g) * static_cast<long>(g.w);
+            for (std::size_t j = cols_in.first; j < cols_in.last; ++j) dst[j] = src[source_index(j, v, g)];
           }
         }
       }
@@ -98,19 +121,16 @@ Array col2im(const Array& cols, const Geometry& g) {
   Array dx = xt::zeros<float>({g.n, g.c, g.h, g.w});
   for (std::size_t c = 0; c < g.c; ++c) {
     for (std::size_t u = 0; u < g.kh; ++u) {
+      const Span rows = inside(g.ho, u, g.h, g);
       for (std::size_t v = 0; v < g.kw; ++v) {
+        const Span cols_in = inside(g.wo, v, g.w, g);
         const float* src = cols.data() + ((c * g.kh + u) * g.kw + v) * positions;
         for (std::size_t n = 0; n < g.n; ++n) {
           float* plane = dx.data() + (n * g.c + c) * g.h * g.w;
-          for (std::size_t i = 0; i < g.ho; ++i) {
-            const long row = source_index(i, u, g);
-            const bool row_inside = row >= 0 && row < static_cast<long>(g.h);
-            for (std::size_t j = 0; j < g.wo; ++j, ++src) {
-              const long col = source_index(j, v, g);
-              if (row_inside && col >= 0 && col < static_cast<long>(g.w)) {
-                plane[row * static_cast<long>(g.w) + col] += *src;
-              }
-            }
+          for (std::size_t i = 0; i < g.ho; ++i, src += g.wo) {
+            if (i < rows.first || i >= rows.last) continue;
+            float* dst = plane + source_index(i, u, g) * static_cast<long>(g.w);
+            for (std::size_t j = cols_in.first; j < cols_in.last; ++j) dst[source_index(j, v, g)] += src[j];
           }
         }
       }
@@ -251,24 +271,20 @@ Tensor max_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::s
   for (std::size_t plane = 0; plane < g.n * g.c; ++plane) {
     const std::size_t base = plane * g.h * g.w;
     for (std::size_t i = 0; i < g.ho; ++i) {
+      // Taps that fall in the padding are skipped, which is the same as padding with −∞;
+      // padding is at most half the kernel, so every window keeps at least one pixel.
+      const Span rows = taps_inside(i, g.kh, g.h, g);
       for (std::size_t j = 0; j < g.wo; ++j, ++k) {
-        // Padding is at most half the kernel, so every window holds a real pixel; skipping the
-        // padded taps is the same as padding with −∞. Strict > keeps the first maximum.
-        float best = 0.0f;
-        std::size_t best_index = 0;
-        bool found = false;
-        for (std::size_t u = 0; u < g.kh; ++u) {
-          const long row = source_index(i, u, g);
-          if (row < 0 || row >= static_cast<long>(g.h)) continue;
-          for (std::size_t v = 0; v < g.kw; ++v) {
-            const long col = source_index(j, v, g);
-            if (col < 0 || col >= static_cast<long>(g.w)) continue;
-            const std::size_t index =
-                base + static_cast<std::size_t>(row) * g.w + static_cast<std::size_t>(col);
-            if (!found || in[index] > best) {
-              best = in[index];
-              best_index = index;
-              found = true;
+        const Span cols = taps_inside(j, g.kw, g.w, g);
+        const std::size_t row0 = i * g.stride - g.pad, col0 = j * g.stride - g.pad;  // wrap is undone below
+        std::size_t best_index = base + (row0 + rows.first) * g.w + col0 + cols.first;
+        float best = in[best_index];
+        for (std::size_t u = rows.first; u < rows.last; ++u) {
+          const std::size_t row_start = base + (row0 + u) * g.w + col0;
+          for (std::size_t v = cols.first; v < cols.last; ++v) {
+            if (in[row_start + v] > best) {  // strict: the first maximum in row-major order wins
+              best = in[row_start + v];
+              best_index = row_start + v;
             }
           }
         }

@@ -1,0 +1,106 @@
+// Micro-benchmarks of the hot ops (Google Benchmark). Each op is timed forward and
+// forward+backward; the conv benchmarks also time the course's explicit-loop reference kernel
+// so the speed-up of im2col + sgemm can be read off directly.
+//
+//   ./build/benchmarks/micro_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+
+#include <tinytorch/tinytorch.hpp>
+
+using namespace tinytorch;
+
+namespace {
+
+void BM_Matmul(benchmark::State& state) {
+  set_num_threads(1);
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const Tensor a = Tensor::randn({n, n}), b = Tensor::randn({n, n});
+  for (auto _ : state) benchmark::DoNotOptimize(matmul(a, b).data().data());
+  state.SetItemsProcessed(state.iterations() * 2 * static_cast<std::int64_t>(n * n * n));
+}
+BENCHMARK(BM_Matmul)->Arg(64)->Arg(256);
+
+void BM_LinearForwardBackward(benchmark::State& state) {
+  set_num_threads(1);
+  Linear layer(784, 128);
+  const Tensor x = Tensor::randn({64, 784});
+  for (auto _ : state) {
+    layer.zero_grad();
+    layer(x).sum().backward();
+  }
+}
+BENCHMARK(BM_LinearForwardBackward);
+
+// Conv shapes: the digits SimpleCNN layer and LeNet-5's second layer.
+struct ConvShape {
+  std::size_t n, c, h, o, k, pad;
+};
+const ConvShape kConvShapes[] = {{32, 1, 8, 8, 3, 0}, {64, 6, 14, 16, 5, 0}};
+
+void BM_Conv2dForward(benchmark::State& state) {
+  set_num_threads(1);
+  const ConvShape s = kConvShapes[state.range(0)];
+  const Tensor x = Tensor::randn({s.n, s.c, s.h, s.h});
+  const Tensor w = Tensor::randn({s.o, s.c, s.k, s.k}), b = Tensor::randn({s.o});
+  for (auto _ : state) benchmark::DoNotOptimize(conv2d(x, w, b, 1, s.pad).data().data());
+}
+BENCHMARK(BM_Conv2dForward)->Arg(0)->Arg(1);
+
+void BM_Conv2dForwardReference(benchmark::State& state) {
+  const ConvShape s = kConvShapes[state.range(0)];
+  const Tensor x = Tensor::randn({s.n, s.c, s.h, s.h});
+  const Tensor w = Tensor::randn({s.o, s.c, s.k, s.k}), b = Tensor::randn({s.o});
+  for (auto _ : state) benchmark::DoNotOptimize(conv2d_reference(x.data(), w.data(), b.data(), 1, s.pad).data());
+}
+BENCHMARK(BM_Conv2dForwardReference)->Arg(0)->Arg(1);
+
+void BM_Conv2dForwardBackward(benchmark::State& state) {
+  set_num_threads(1);
+  const ConvShape s = kConvShapes[state.range(0)];
+  Tensor x = Tensor::randn({s.n, s.c, s.h, s.h}, true);
+  Tensor w = Tensor::randn({s.o, s.c, s.k, s.k}, true), b = Tensor::randn({s.o}, true);
+  for (auto _ : state) {
+    x.zero_grad();
+    w.zero_grad();
+    b.zero_grad();
+    conv2d(x, w, b, 1, s.pad).sum().backward();
+  }
+}
+BENCHMARK(BM_Conv2dForwardBackward)->Arg(0)->Arg(1);
+
+void BM_MaxPoolForwardBackward(benchmark::State& state) {
+  Tensor x = Tensor::randn({64, 6, 28, 28}, true);
+  for (auto _ : state) {
+    x.zero_grad();
+    max_pool2d(x, {2, 2}).sum().backward();
+  }
+}
+BENCHMARK(BM_MaxPoolForwardBackward);
+
+void BM_CrossEntropyForwardBackward(benchmark::State& state) {
+  Tensor logits = Tensor::randn({64, 10}, true);
+  Tensor labels = Tensor::zeros({64});
+  for (std::size_t i = 0; i < 64; ++i) labels.data()(i) = static_cast<float>(i % 10);
+  for (auto _ : state) {
+    logits.zero_grad();
+    cross_entropy(logits, labels).backward();
+  }
+}
+BENCHMARK(BM_CrossEntropyForwardBackward);
+
+void BM_ElementwiseAddMul(benchmark::State& state) {
+  const Tensor a = Tensor::randn({64, 128}), b = Tensor::randn({128});
+  for (auto _ : state) benchmark::DoNotOptimize(((a + b) * a).data().data());
+}
+BENCHMARK(BM_ElementwiseAddMul);
+
+// Per-op overhead: a tiny op is dominated by the framework, not the arithmetic.
+void BM_TinyOpOverhead(benchmark::State& state) {
+  Tensor x = Tensor::randn({4}, true);
+  for (auto _ : state) benchmark::DoNotOptimize((x * 2.0f).data().data());
+}
+BENCHMARK(BM_TinyOpOverhead);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -3,6 +3,7 @@
 // autograd.cpp) when an input requires grad.
 #include <tinytorch/core/tensor.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -18,7 +19,32 @@ struct TensorImpl {
   Tensor grad;
   std::shared_ptr<Node> grad_fn;
   bool requires_grad = false;
+
+  ~TensorImpl();
 };
+
+// Dropping the last handle of a tape that was never run backward (or was kept with
+// retain_graph) would otherwise destroy tensor → node → input tensor → node ... recursively
+// and overflow the stack on a long chain (a 100k-op chain does). Unlink it iteratively: a
+// node that only we own first takes the nodes of the inputs that only it owns, then dies
+// with inputs that hold no node, so every destructor returns after one level.
+TensorImpl::~TensorImpl() {
+  std::vector<std::shared_ptr<Node>> doomed;
+  if (grad_fn.use_count() == 1) doomed.push_back(std::move(grad_fn));
+  while (!doomed.empty()) {
+    std::shared_ptr<Node> node = std::move(doomed.back());
+    doomed.pop_back();
+    const std::vector<Tensor>& inputs = node->inputs();
+    for (const Tensor& input : inputs) {
+      // Owned by this node alone (x * x lists the same input twice)?
+      const auto uses = std::count_if(inputs.begin(), inputs.end(),
+                                      [&](const Tensor& t) { return t.impl_ == input.impl_; });
+      if (input.impl_ && input.impl_.use_count() == uses && input.impl_->grad_fn.use_count() == 1) {
+        doomed.push_back(std::move(input.impl_->grad_fn));
+      }
+    }
+  }  // `node` is destroyed at the end of each iteration, after its inputs were unlinked
+}
 
 // ---- construction -----------------------------------------------------------------------
 

@@ -161,6 +161,7 @@ class Tensor {
   std::string repr() const;       ///< Tensor(data=..., shape=[2, 2], requires_grad=true)
 
  private:
+  friend struct TensorImpl;  // its destructor unlinks long tapes without recursion
   void init(Array data, bool requires_grad);
   std::shared_ptr<TensorImpl> impl_;
   const TensorImpl& impl() const;

@@ -1,0 +1,191 @@
+// Module 06 — optimizer state: state_dict/load_state_dict round trips give identical later
+// steps, and the SGD momentum accessors used by checkpointing.
+#include <functional>
+#include <vector>
+
+#include <tinytorch/core/optimizers.hpp>
+
+#include "support/testing.hpp"
+
+namespace tinytorch {
+namespace {
+
+using testing::expect_near;
+using testing::expect_throw_with;
+
+// Two parameters of different shapes, each given the gradient g(step) before every step.
+struct Problem {
+  Tensor a = Tensor({1, -2, 3}, true);
+  Tensor b = Tensor({{0.5f, 0.25f}, {-1, 2}}, true);
+  std::vector<Tensor> params() const { return {a, b}; }
+  Problem copy() const {
+    Problem p;
+    p.a.data() = a.data();
+    p.b.data() = b.data();
+    return p;
+  }
+  void set_grads(int step) {
+    const float s = static_cast<float>(step + 1);
+    a.set_grad(Tensor({0.1f * s, -0.3f, 0.2f / s}));
+    b.set_grad(Tensor({{s, -s}, {0.5f, 0.05f * s}}));
+  }
+};
+
+// Runs `steps` steps of `opt` on `p`, starting at step index `first`.
+void run(Optimizer& opt, Problem& p, int first, int steps) {
+  for (int i = first; i < first + steps; ++i) {
+    p.set_grads(i);
+    opt.step();
+  }
+}
+
+template <class Opt>
+void expect_round_trip_continues_identically(
+    const std::function<Opt(const std::vector<Tensor>&)>& make) {
+  Problem original;
+  Opt opt = make(original.params());
+  run(opt, original, 0, 3);
+
+  Problem restored = original.copy();
+  Opt fresh = make(restored.params());
+  fresh.load_state_dict(opt.state_dict());
+  EXPECT_EQ(fresh.step_count(), 3u);
+
+  run(opt, original, 3, 4);
+  run(fresh, restored, 3, 4);
+  expect_near(restored.a, original.a, 0.0f);
+  expect_near(restored.b, original.b, 0.0f);
+}
+
+TEST(OptimizerState, SgdMomentumRoundTripContinuesIdentically) {
+  expect_round_trip_continues_identically<SGD>(
+      [](const std::vector<Tensor>& p) { return SGD(p, 0.1f, 0.9f, 0.01f); });
+}
+
+TEST(OptimizerState, AdamRoundTripContinuesIdentically) {
+  expect_round_trip_continues_identically<Adam>([](const std::vector<Tensor>& p) {
+    return Adam(p, 0.01f, {0.9f, 0.999f}, 1e-8f, 0.01f);
+  });
+}
+
+TEST(OptimizerState, AdamWRoundTripContinuesIdentically) {
+  expect_round_trip_continues_identically<AdamW>(
+      [](const std::vector<Tensor>& p) { return AdamW(p, 0.01f); });
+}
+
+TEST(OptimizerState, WithoutLoadingTheStateTheStepsDiffer) {
+  // The control for the round-trip tests: a fresh Adam restarts its bias correction.
+  Problem original;
+  Adam opt(original.params(), 0.01f);
+  run(opt, original, 0, 3);
+  Problem restarted = original.copy();
+  Adam fresh(restarted.params(), 0.01f);
+  run(opt, original, 3, 1);
+  run(fresh, restarted, 3, 1);
+  EXPECT_NE(restarted.a.data()(0), original.a.data()(0));
+}
+
+TEST(OptimizerState, StateDictHoldsCopiesNotTheLiveBuffers) {
+  Problem p;
+  SGD opt(p.params(), 0.1f, 0.9f);
+  run(opt, p, 0, 1);
+  const OptimizerState saved = opt.state_dict();
+  const Tensor momentum = saved.at("momentum.0").clone();
+  run(opt, p, 1, 1);
+  expect_near(saved.at("momentum.0"), momentum, 0.0f);
+  EXPECT_FLOAT_EQ(saved.at("step_count").item(), 1.0f);
+  EXPECT_FLOAT_EQ(saved.at("lr").item(), 0.1f);
+}
+
+TEST(OptimizerState, LoadingRestoresTheLearningRate) {
+  Problem p;
+  SGD a(p.params(), 0.25f);
+  SGD b(p.params(), 0.01f);
+  b.load_state_dict(a.state_dict());
+  EXPECT_FLOAT_EQ(b.lr(), 0.25f);
+}
+
+TEST(OptimizerState, StateOfTheWrongShapeIsRejected) {
+  Problem p;
+  SGD opt(p.params(), 0.1f, 0.9f);
+  OptimizerState state = opt.state_dict();
+  state["momentum.0"] = Tensor::zeros({4});
+  state["momentum.1"] = Tensor::zeros({2, 2});
+  expect_throw_with<ShapeError>([&] { opt.load_state_dict(state); },
+                                "optimizer: state 'momentum.0' has shape [4], parameter 0 has [3]");
+}
+
+TEST(OptimizerState, StateWithAMissingEntryIsRejected) {
+  Problem p;
+  Adam opt(p.params());
+  OptimizerState state;
+  state["m.0"] = Tensor::zeros({3});
+  expect_throw_with<std::invalid_argument>([&] { opt.load_state_dict(state); },
+                                           "state has no entry 'm.1'");
+}
+
+// ---- SGD momentum accessors ---------------------------------------------------------------
+
+TEST(OptimizerState, MomentumStateIsUndefinedBeforeTheFirstStep) {
+  Problem p;
+  SGD opt(p.params(), 0.1f, 0.9f);
+  EXPECT_TRUE(opt.has_momentum());
+  const auto state = opt.get_momentum_state();
+  ASSERT_EQ(state.size(), 2u);
+  EXPECT_FALSE(state[0].defined());
+  EXPECT_FALSE(state[1].defined());
+}
+
+TEST(OptimizerState, MomentumStateRoundTripsThroughTheAccessors) {
+  Problem original;
+  SGD opt(original.params(), 0.1f, 0.9f);
+  run(opt, original, 0, 2);
+  const auto momentum = opt.get_momentum_state();
+  ASSERT_TRUE(momentum[0].defined());
+  EXPECT_EQ(momentum[1].shape(), (Shape{2, 2}));
+
+  Problem restored = original.copy();
+  SGD fresh(restored.params(), 0.1f, 0.9f);
+  fresh.set_momentum_state(momentum);
+  run(opt, original, 2, 2);
+  run(fresh, restored, 2, 2);
+  expect_near(restored.a, original.a, 0.0f);
+  expect_near(restored.b, original.b, 0.0f);
+}
+
+TEST(OptimizerState, MomentumStateIsACopy) {
+  Problem p;
+  SGD opt(p.params(), 0.1f, 0.9f);
+  run(opt, p, 0, 1);
+  Tensor copy = opt.get_momentum_state()[0];
+  copy.data().fill(100.0f);
+  EXPECT_NE(opt.get_momentum_state()[0].data()(0), 100.0f);
+}
+
+TEST(OptimizerState, SetMomentumStateWithTheWrongLengthIsRejected) {
+  Problem p;
+  SGD opt(p.params(), 0.1f, 0.9f);
+  expect_throw_with<std::invalid_argument>(
+      [&] { opt.set_momentum_state({Tensor::zeros({3})}); },
+      "SGD: state length 1 doesn't match optimizer parameters 2");
+}
+
+TEST(OptimizerState, SetMomentumStateIsIgnoredWithoutMomentum) {
+  Problem p;
+  SGD opt(p.params(), 0.1f);
+  EXPECT_FALSE(opt.has_momentum());
+  EXPECT_NO_THROW(opt.set_momentum_state({Tensor::zeros({3})}));
+  EXPECT_NO_THROW(opt.set_momentum_state({}));
+}
+
+TEST(OptimizerState, UndefinedMomentumEntriesStartFromZero) {
+  Problem p;
+  SGD opt(p.params(), 0.1f, 0.9f);
+  opt.set_momentum_state({Tensor({1, 1, 1}), Tensor()});
+  const auto state = opt.get_momentum_state();
+  expect_near(state[0], Tensor({1, 1, 1}), 0.0f);
+  expect_near(state[1], Tensor::zeros({2, 2}), 0.0f);
+}
+
+}  // namespace
+}  // namespace tinytorch

@@ -10,15 +10,18 @@ int main(int argc, char** argv) {
   CLI::App app{"tinytorch end-to-end training benchmark"};
   int repeats = 5, threads = 1;
   std::size_t fashion_limit = 10000;
+  std::string only;
   app.add_option("--repeats", repeats, "timed runs per workload (median reported)")->capture_default_str();
   app.add_option("--threads", threads, "BLAS threads")->capture_default_str();
   app.add_option("--fashion-limit", fashion_limit, "Fashion-MNIST training images")->capture_default_str();
+  app.add_option("--only", only, "run just this workload (mlp-digits, cnn-digits, lenet-fashion)");
   CLI11_PARSE(app, argc, argv);
   tinytorch::set_num_threads(threads);
 
   fmt::print("{:<14} {:>7} {:>6} {:>12} {:>12} {:>12} {:>10}\n", "workload", "epochs", "batch", "median s",
              "ms/epoch", "images/s", "last loss");
   for (const bench::Workload& w : bench::workloads()) {
+    if (!only.empty() && w.name != only) continue;
     const bench::Data data = bench::load_data(w, fashion_limit);
     if (!data.labels.defined()) {
       fmt::print("{:<14} skipped: dataset not installed\n", w.name);

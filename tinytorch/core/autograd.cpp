@@ -287,9 +287,11 @@ std::vector<Array> PowBackward::apply(const Array& g) {
 // ---- backward rules: activations (module 02) --------------------------------------------
 
 std::vector<Array> ReluBackward::apply(const Array& g) {
-  const Array& a = inputs()[0].data();
+  const float* a = inputs()[0].data().data();
+  const float* gp = g.data();
   Array da = Array::from_shape(g.shape());
-  for (std::size_t i = 0; i < da.size(); ++i) da.data()[i] = a.data()[i] > 0.0f ? g.data()[i] : 0.0f;
+  float* d = da.data();
+  for (std::size_t i = 0; i < da.size(); ++i) d[i] = a[i] > 0.0f ? gp[i] : 0.0f;
   return {da};
 }
 

@@ -103,10 +103,18 @@ Array im2col(const Array& x, const Geometry& g) {
         for (std::size_t n = 0; n < g.n; ++n) {
           const float* plane = x.data() + (n * g.c + c) * g.h * g.w;
           for (std::size_t i = 0; i < g.ho; ++i, dst += g.wo) {
-            std::fill(dst, dst + g.wo, 0.0f);  // padding reads zeros
-            if (i < rows.first || i >= rows.last) continue;
-            const float* src = plane + source_index(i, u, g) * static_cast<long>(g.w);
-            for (std::size_t j = cols_in.first; j < cols_in.last; ++j) dst[j] = src[source_index(j, v, g)];
+            if (i < rows.first || i >= rows.last) {  // the whole row reads padding
+              std::fill(dst, dst + g.wo, 0.0f);
+              continue;
+            }
+            const float* src = plane + source_index(i, u, g) * static_cast<long>(g.w) + source_index(0, v, g);
+            std::fill(dst, dst + cols_in.first, 0.0f);
+            if (g.stride == 1) {  // contiguous: a plain copy
+              std::copy(src + cols_in.first, src + cols_in.last, dst + cols_in.first);
+            } else {
+              for (std::size_t j = cols_in.first; j < cols_in.last; ++j) dst[j] = src[j * g.stride];
+            }
+            std::fill(dst + cols_in.last, dst + g.wo, 0.0f);
           }
         }
       }
@@ -129,8 +137,8 @@ Array col2im(const Array& cols, const Geometry& g) {
           float* plane = dx.data() + (n * g.c + c) * g.h * g.w;
           for (std::size_t i = 0; i < g.ho; ++i, src += g.wo) {
             if (i < rows.first || i >= rows.last) continue;
-            float* dst = plane + source_index(i, u, g) * static_cast<long>(g.w);
-            for (std::size_t j = cols_in.first; j < cols_in.last; ++j) dst[source_index(j, v, g)] += src[j];
+            float* dst = plane + source_index(i, u, g) * static_cast<long>(g.w) + source_index(0, v, g);
+            for (std::size_t j = cols_in.first; j < cols_in.last; ++j) dst[j * g.stride] += src[j];
           }
         }
       }

@@ -20,19 +20,14 @@ using namespace milestone;
 
 namespace {
 
-struct Points {
-  Tensor x;  // [N, 2]
-  Tensor y;  // [N, 1]
-};
-
 // Class 1 around (3, 3), class 0 around (1, 1), σ = 0.5, shuffled.
-Points make_points(std::size_t per_class, std::uint64_t seed) {
+PointSet make_points(std::size_t per_class, std::uint64_t seed) {
   const std::size_t n = 2 * per_class;
   Tensor noise = Tensor::randn({n, 2});
   std::vector<std::size_t> order(n);
   for (std::size_t i = 0; i < n; ++i) order[i] = i;
   std::shuffle(order.begin(), order.end(), std::mt19937_64(seed));
-  Points p{Tensor::zeros({n, 2}), Tensor::zeros({n, 1})};
+  PointSet p{Tensor::zeros({n, 2}), Tensor::zeros({n, 1})};
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t i = order[k];
     const bool positive = i < per_class;
@@ -53,15 +48,11 @@ std::string weights_line(const Linear& neuron) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Milestone 01 (1957): a perceptron learns to separate two clouds of points"};
-  Flags flags;
-  flags.epochs = 100;
-  flags.batch_size = 100;
-  flags.lr = 0.1f;
+  Flags flags(100, 100, 0.1f);  // the course's hyper-parameters
   add_flags(app, flags);
   CLI11_PARSE(app, argc, argv);
   setup(flags);
   return guarded([&] {
-
     title("1957 · Rosenblatt's perceptron");
     act(1, "The challenge");
     panel("Can a machine learn from examples?",
@@ -70,7 +61,7 @@ int main(int argc, char** argv) {
            "they were adjusted after every mistake. Here: two clouds of points, one",
            "neuron, and the question whether it can find the line between them."});
 
-    const Points data = make_points(50, flags.seed);
+    const PointSet data = make_points(50, flags.seed);
     auto neuron = std::make_shared<Linear>(2, 1);
     Sequential model({neuron, std::make_shared<Sigmoid>()});
 

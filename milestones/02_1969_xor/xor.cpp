@@ -17,17 +17,12 @@ using namespace milestone;
 
 namespace {
 
-struct Points {
-  Tensor x;  // [N, 2]
-  Tensor y;  // [N, 1]
-};
-
 // 25 points around each corner of the unit square (σ = 0.1), labelled with x1 XOR x2.
-Points make_xor_points(std::size_t per_corner) {
+PointSet make_xor_points(std::size_t per_corner) {
   const float corners[4][3] = {{0, 0, 0}, {0, 1, 1}, {1, 0, 1}, {1, 1, 0}};
   const std::size_t n = 4 * per_corner;
   const Tensor noise = Tensor::randn({n, 2});
-  Points p{Tensor::zeros({n, 2}), Tensor::zeros({n, 1})};
+  PointSet p{Tensor::zeros({n, 2}), Tensor::zeros({n, 1})};
   for (std::size_t i = 0; i < n; ++i) {
     const float* c = corners[i % 4];  // interleaved corners: the order is already mixed
     p.x.data()(i, 0) = c[0] + 0.1f * noise.data()(i, 0);
@@ -58,10 +53,7 @@ void truth_table(Module& model) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Milestone 02 (1969): XOR defeats the perceptron; a hidden layer solves it"};
-  Flags flags;
-  flags.epochs = 500;
-  flags.batch_size = 100;
-  flags.lr = 0.5f;
+  Flags flags(500, 100, 0.5f);  // the course's hyper-parameters
   flags.seed = 0;  // the course's XOR scripts have no seed; 0 is one where the MLP does not stall
   int crisis_epochs = 100;
   add_flags(app, flags);
@@ -70,14 +62,13 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   setup(flags);
   return guarded([&] {
-
     title("1969 · The XOR crisis");
     act(1, "The challenge");
     panel("Minsky & Papert, \"Perceptrons\"",
           {"A single perceptron draws one straight line. XOR puts (0,1) and (1,0) on",
            "one side and (0,0) and (1,1) on the other: no line does that. The book's",
            "proof helped freeze neural-network funding for a decade."});
-    const Points data = make_xor_points(25);
+    const PointSet data = make_xor_points(25);
     BinaryCrossEntropyLoss bce;
 
     act(2, "The failure: one neuron");

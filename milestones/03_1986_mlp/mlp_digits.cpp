@@ -16,17 +16,13 @@ using namespace milestone;
 
 int main(int argc, char** argv) {
   CLI::App app{"Milestone 03 (1986): a multi-layer perceptron learns handwritten digits"};
-  Flags flags;
-  flags.epochs = 20;
-  flags.batch_size = 32;
-  flags.lr = 0.01f;
+  Flags flags(20, 32, 0.01f);  // the course's hyper-parameters
   std::string data_path = default_digits_path();
   add_flags(app, flags);
   app.add_option("--data", data_path, "digits CSV (.gz) file")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   setup(flags);
   return guarded([&] {
-
     title("1986 · Backpropagation and the multi-layer perceptron");
     act(1, "The challenge");
     panel("Learning internal representations",
@@ -42,8 +38,7 @@ int main(int argc, char** argv) {
     say("Model:  image [1,8,8] ─ Flatten ─ Linear(64→32) ─ ReLU ─ Linear(32→10) ─ logits");
     Sequential model({std::make_shared<Flatten>(), std::make_shared<Linear>(64, 32), std::make_shared<ReLU>(),
                       std::make_shared<Linear>(32, 10)});
-    std::size_t count = 0;
-    for (const Tensor& p : model.parameters()) count += p.size();
+    const std::size_t count = model.parameter_count();
     say(fmt::format("        {} parameters", count));
     say(fmt::format("Train:  cross-entropy, SGD lr {}, batch {}, {} epochs", flags.lr, flags.batch_size, flags.epochs));
 

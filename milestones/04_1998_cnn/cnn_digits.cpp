@@ -17,17 +17,13 @@ using namespace milestone;
 
 int main(int argc, char** argv) {
   CLI::App app{"Milestone 04 (1998): a convolutional network learns handwritten digits"};
-  Flags flags;
-  flags.epochs = 50;
-  flags.batch_size = 32;
-  flags.lr = 0.01f;
+  Flags flags(50, 32, 0.01f);  // the course's hyper-parameters
   std::string data_path = default_digits_path();
   add_flags(app, flags);
   app.add_option("--data", data_path, "digits CSV (.gz) file")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   setup(flags);
   return guarded([&] {
-
     title("1998 · The convolutional network");
     act(1, "The challenge");
     panel("Gradient-based learning applied to document recognition",
@@ -42,8 +38,7 @@ int main(int argc, char** argv) {
     say("Model:  [1,8,8] ─ Conv2d(1→8, 3×3) ─ ReLU ─ MaxPool2d(2) ─ Flatten [72] ─ Linear(72→10)");
     SimpleCNN model;
     const Tensor conv_before = model.parameters()[0].clone();
-    std::size_t count = 0;
-    for (const Tensor& p : model.parameters()) count += p.size();
+    const std::size_t count = model.parameter_count();
     say(fmt::format("        {} parameters (conv 80 + linear 730)", count));
     say(fmt::format("Train:  cross-entropy, SGD lr {}, batch {}, {} epochs", flags.lr, flags.batch_size, flags.epochs));
 

@@ -34,10 +34,7 @@ const std::vector<std::string> kClasses = {"T-shirt", "Trouser", "Pullover", "Dr
 
 int main(int argc, char** argv) {
   CLI::App app{"LeNet-5 on Fashion-MNIST"};
-  Flags flags;
-  flags.epochs = 3;
-  flags.batch_size = 64;
-  flags.lr = 0.05f;
+  Flags flags(3, 64, 0.05f);  // with momentum 0.9: a standard LeNet-5 recipe
   float momentum = 0.9f;
   std::size_t limit = 0;
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
@@ -48,7 +45,6 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   setup(flags);
   return guarded([&] {
-
     title("1998 · LeNet-5 on Fashion-MNIST");
     LabeledImages train, test;
     try {
@@ -63,8 +59,7 @@ int main(int argc, char** argv) {
     act(1, "The set-up");
     say(fmt::format("Data:   {} training and {} test images [1, 28, 28] from {}", train.size(), test.size(), data_dir));
     auto model = lenet5();
-    std::size_t count = 0;
-    for (const Tensor& p : model->parameters()) count += p.size();
+    const std::size_t count = model->parameter_count();
     say(fmt::format("Model:  LeNet-5, {} parameters", count));
     say(fmt::format("Train:  cross-entropy, SGD lr {} momentum {}, batch {}, {} epochs", flags.lr, momentum,
                     flags.batch_size, flags.epochs));

@@ -12,6 +12,11 @@
 
 namespace milestone {
 
+/// Points in the plane with 0/1 labels: x [N, 2], y [N, 1].
+struct PointSet {
+  tinytorch::Tensor x, y;
+};
+
 /// Per-epoch loss and accuracy, filled by fit_full_batch.
 struct Curve {
   std::vector<float> loss, accuracy;

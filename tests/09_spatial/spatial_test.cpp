@@ -13,12 +13,6 @@ using testing::expect_gradcheck;
 using testing::expect_near;
 using testing::expect_throw_with;
 
-std::size_t count_parameters(const Module& m) {
-  std::size_t n = 0;
-  for (const Tensor& p : m.parameters()) n += p.size();
-  return n;
-}
-
 Tensor ramp_4x4() {
   return Tensor({{{{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10, 11, 12}, {13, 14, 15, 16}}}});
 }
@@ -44,7 +38,7 @@ TEST(Spatial, Conv2dOutputShapes) {
 TEST(Spatial, Conv2dParameterCounts) {
   const Conv2d big(64, 128, 3);
   EXPECT_EQ(big.parameters().size(), 2u);
-  EXPECT_EQ(count_parameters(big), 73856u);
+  EXPECT_EQ(big.parameter_count(), 73856u);
   const Conv2d no_bias(3, 16, 3, 1, 0, false);
   EXPECT_EQ(no_bias.parameters().size(), 1u);
   const Conv2d small(3, 16, 3);
@@ -71,7 +65,7 @@ TEST(Spatial, Conv2dUsesHeInitialisation) {
 
 TEST(Spatial, SimpleCNNHasTheMilestoneShapeAndParameterCount) {
   SimpleCNN model;
-  EXPECT_EQ(count_parameters(model), 810u);
+  EXPECT_EQ(model.parameter_count(), 810u);
   EXPECT_EQ(model.parameters().size(), 4u);
   EXPECT_EQ(model(Tensor::randn({5, 1, 8, 8})).shape(), (Shape{5, 10}));
   EXPECT_EQ(model.features(Tensor::randn({5, 1, 8, 8})).shape(), (Shape{5, 72}));
@@ -85,7 +79,7 @@ TEST(Spatial, TwoBlockSimpleCNNMatchesTheModuleVariant) {
   auto small = SimpleCNN::two_block(3, 16, 10);
   EXPECT_EQ(small->features(Tensor::randn({1, 3, 16, 16})).shape(), (Shape{1, 512}));
   // The course's conv stack has 5,088 scalars; the C++ model adds the Linear head it promised.
-  EXPECT_EQ(count_parameters(*model), 5088u + 2048u * 10u + 10u);
+  EXPECT_EQ(model->parameter_count(), 5088u + 2048u * 10u + 10u);
 }
 
 // ---- known values -------------------------------------------------------------------------

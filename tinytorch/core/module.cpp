@@ -43,6 +43,12 @@ std::vector<Tensor> Module::parameters() const {
   return out;
 }
 
+std::size_t Module::parameter_count() const {
+  std::size_t n = 0;
+  for (const Tensor& p : parameters()) n += p.size();
+  return n;
+}
+
 void Module::train(bool on) {
   training_ = on;
   for (auto& child : children_) child.second->train(on);

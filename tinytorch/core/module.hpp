@@ -36,6 +36,8 @@ class Module {
 
   /// Every parameter of this module and its children (the same handles, not copies).
   std::vector<Tensor> parameters() const;
+  /// Number of scalars in all parameters (810 for SimpleCNN).
+  std::size_t parameter_count() const;
   /// Parameters with dotted names: "weight", "0.bias", "conv1.weight".
   std::vector<std::pair<std::string, Tensor>> named_parameters() const;
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const {

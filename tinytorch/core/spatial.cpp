@@ -558,23 +558,13 @@ std::string Conv2d::repr() const {
                      padding, bias.defined() ? "true" : "false");
 }
 
-MaxPool2d::MaxPool2d(KernelSize kernel, std::size_t stride, std::size_t padding)
+Pool2d::Pool2d(const char* op, KernelSize kernel, std::size_t stride, std::size_t padding)
     : kernel_size(kernel), stride(stride == 0 ? kernel.first : stride), padding(padding) {
-  check_window("MaxPool2d", kernel.first, kernel.second, this->stride);
+  check_window(op, kernel.first, kernel.second, this->stride);
 }
 
-std::string MaxPool2d::repr() const {
-  return fmt::format("MaxPool2d(kernel_size=({}, {}), stride={}, padding={})", kernel_size.first,
-                     kernel_size.second, stride, padding);
-}
-
-AvgPool2d::AvgPool2d(KernelSize kernel, std::size_t stride, std::size_t padding)
-    : kernel_size(kernel), stride(stride == 0 ? kernel.first : stride), padding(padding) {
-  check_window("AvgPool2d", kernel.first, kernel.second, this->stride);
-}
-
-std::string AvgPool2d::repr() const {
-  return fmt::format("AvgPool2d(kernel_size=({}, {}), stride={}, padding={})", kernel_size.first,
+std::string Pool2d::repr() const {
+  return fmt::format("{}(kernel_size=({}, {}), stride={}, padding={})", name(), kernel_size.first,
                      kernel_size.second, stride, padding);
 }
 

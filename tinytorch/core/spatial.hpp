@@ -91,31 +91,37 @@ class Conv2d : public Module {
   std::size_t stride, padding;
 };
 
-class MaxPool2d : public Module {
+/// What MaxPool2d and AvgPool2d share: the window and its validation and description.
+class Pool2d : public Module {
  public:
+  std::string repr() const override;
+
+  KernelSize kernel_size;
+  std::size_t stride, padding;
+
+ protected:
   /// stride 0 means stride = kernel height (the course's default).
-  explicit MaxPool2d(KernelSize kernel, std::size_t stride = 0, std::size_t padding = 0);
+  Pool2d(const char* op, KernelSize kernel, std::size_t stride, std::size_t padding);
+};
+
+class MaxPool2d : public Pool2d {
+ public:
+  explicit MaxPool2d(KernelSize kernel, std::size_t stride = 0, std::size_t padding = 0)
+      : Pool2d("MaxPool2d", kernel, stride, padding) {}
   explicit MaxPool2d(std::size_t kernel, std::size_t stride = 0, std::size_t padding = 0)
       : MaxPool2d(KernelSize{kernel, kernel}, stride, padding) {}
   Tensor forward(const Tensor& x) override { return max_pool2d(x, kernel_size, stride, padding); }
   std::string name() const override { return "MaxPool2d"; }
-  std::string repr() const override;
-
-  KernelSize kernel_size;
-  std::size_t stride, padding;
 };
 
-class AvgPool2d : public Module {
+class AvgPool2d : public Pool2d {
  public:
-  explicit AvgPool2d(KernelSize kernel, std::size_t stride = 0, std::size_t padding = 0);
+  explicit AvgPool2d(KernelSize kernel, std::size_t stride = 0, std::size_t padding = 0)
+      : Pool2d("AvgPool2d", kernel, stride, padding) {}
   explicit AvgPool2d(std::size_t kernel, std::size_t stride = 0, std::size_t padding = 0)
       : AvgPool2d(KernelSize{kernel, kernel}, stride, padding) {}
   Tensor forward(const Tensor& x) override { return avg_pool2d(x, kernel_size, stride, padding); }
   std::string name() const override { return "AvgPool2d"; }
-  std::string repr() const override;
-
-  KernelSize kernel_size;
-  std::size_t stride, padding;
 };
 
 /// Conv2d → ReLU → MaxPool2d → Flatten → Linear, and its two-block sibling.

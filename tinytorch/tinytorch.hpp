@@ -12,4 +12,5 @@
 #include <tinytorch/core/training.hpp>    // 07
 #include <tinytorch/data/loader.hpp>       // 08
 #include <tinytorch/data/datasets.hpp>     // 08
+#include <tinytorch/data/transforms.hpp>   // 08
 #include <tinytorch/core/spatial.hpp>      // 09

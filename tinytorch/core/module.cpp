@@ -25,15 +25,31 @@ Tensor Module::register_parameter(const std::string& name, Tensor value) {
   return parameters_.back().second;
 }
 
-void Module::collect(const std::string& prefix,
-                     std::vector<std::pair<std::string, Tensor>>& out) const {
-  for (const auto& [name, tensor] : parameters_) out.emplace_back(prefix + name, tensor);
-  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
+Tensor Module::register_buffer(const std::string& name, Tensor value) {
+  buffers_.emplace_back(name, value);
+  return value;
+}
+
+void Module::collect(const std::string& prefix, NamedTensors Module::*list, NamedTensors& out) const {
+  for (const auto& [name, tensor] : this->*list) out.emplace_back(prefix + name, tensor);
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", list, out);
 }
 
 std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
-  std::vector<std::pair<std::string, Tensor>> out;
-  collect("", out);
+  NamedTensors out;
+  collect("", &Module::parameters_, out);
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_buffers() const {
+  NamedTensors out;
+  collect("", &Module::buffers_, out);
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::state_dict() const {
+  NamedTensors out = named_parameters();
+  for (auto& named : named_buffers()) out.push_back(std::move(named));
   return out;
 }
 

@@ -40,6 +40,10 @@ class Module {
   std::size_t parameter_count() const;
   /// Parameters with dotted names: "weight", "0.bias", "conv1.weight".
   std::vector<std::pair<std::string, Tensor>> named_parameters() const;
+  /// Tensors that are state but not trained (BatchNorm2d's running statistics), dotted names.
+  std::vector<std::pair<std::string, Tensor>> named_buffers() const;
+  /// named_parameters() then named_buffers(): everything a checkpoint stores.
+  std::vector<std::pair<std::string, Tensor>> state_dict() const;
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const {
     return children_;
   }
@@ -55,6 +59,8 @@ class Module {
  protected:
   /// Registers `value` as a parameter named `name` (it is set to require grad).
   Tensor register_parameter(const std::string& name, Tensor value);
+  /// Registers `value` as a buffer: saved in checkpoints, never given to an optimizer.
+  Tensor register_buffer(const std::string& name, Tensor value);
   /// Registers a child module so its parameters and mode follow this one.
   template <class M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
@@ -63,10 +69,11 @@ class Module {
   }
 
  private:
-  void collect(const std::string& prefix,
-               std::vector<std::pair<std::string, Tensor>>& out) const;
+  using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+  void collect(const std::string& prefix, NamedTensors Module::*list, NamedTensors& out) const;
 
-  std::vector<std::pair<std::string, Tensor>> parameters_;
+  NamedTensors parameters_;
+  NamedTensors buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
 };

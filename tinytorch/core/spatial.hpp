@@ -12,6 +12,11 @@
 //               first maximum in row-major order, and adds up where windows overlap
 //   avg_pool2d  y = Σ window / (kh·kw) (zero padding counted, as the course does);
 //               each input in the window receives g/(kh·kw)
+//   batch_norm2d  per channel c, over the M = N·H·W values: x̂ = (x − μ_c)/√(σ²_c + eps),
+//               y = γ_c·x̂ + β_c. Training uses the batch's μ and biased σ² (and gradients
+//               flow through them): dx = γ/√(σ² + eps)·(g − mean(g) − x̂·mean(g·x̂));
+//               eval uses the running statistics: dx = γ/√(σ²_run + eps)·g.
+//               dγ = Σ g·x̂, dβ = Σ g in both modes.
 //
 // The fast path is im2col + one sgemm over the whole batch (backward: two sgemms + col2im).
 // The course's explicit loops are kept as *_reference kernels; tests/09_spatial checks the
@@ -49,6 +54,11 @@ Tensor max_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride = 0,
 /// Mean over kh×kw windows (padding counted); stride 0 means stride = kh.
 Tensor avg_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride = 0,
                   std::size_t padding = 0);
+
+/// Normalises each channel of x [N, C, H, W]. In training, updates the running statistics in
+/// place: r ← (1 − momentum)·r + momentum·batch (biased variance, as the course does).
+Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                    Tensor& running_var, bool training, float momentum = 0.1f, float eps = 1e-5f);
 
 // ---- reference kernels: the course's explicit loops, for tests and for reading ----------
 
@@ -122,6 +132,20 @@ class AvgPool2d : public Pool2d {
       : AvgPool2d(KernelSize{kernel, kernel}, stride, padding) {}
   Tensor forward(const Tensor& x) override { return avg_pool2d(x, kernel_size, stride, padding); }
   std::string name() const override { return "AvgPool2d"; }
+};
+
+class BatchNorm2d : public Module {
+ public:
+  /// gamma = 1 and beta = 0 are parameters; running_mean = 0 and running_var = 1 are buffers.
+  explicit BatchNorm2d(std::size_t num_features, float eps = 1e-5f, float momentum = 0.1f);
+  Tensor forward(const Tensor& x) override;
+  std::string name() const override { return "BatchNorm2d"; }
+  std::string repr() const override;
+
+  Tensor gamma, beta;                ///< [C]
+  Tensor running_mean, running_var;  ///< [C]
+  std::size_t num_features;
+  float eps, momentum;
 };
 
 /// Conv2d → ReLU → MaxPool2d → Flatten → Linear, and its two-block sibling.

@@ -601,9 +601,9 @@ bool starts_with(const std::string& s, const std::string& prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
 }
 
-/// Every parameter present with its shape, and no tensor for a parameter the model lacks.
+/// Every parameter and buffer present with its shape, and no tensor the model lacks.
 void check_model_tensors(const std::string& path, const Module& model, const TensorMap& tensors) {
-  const auto named = model.named_parameters();
+  const auto named = model.state_dict();
   for (const auto& [name, p] : named) {
     auto it = tensors.find("model." + name);
     if (it == tensors.end()) {
@@ -642,7 +642,7 @@ OptimizerState optimizer_tensors(const TensorMap& tensors) {
 
 /// Copies into the existing storage, so handles held elsewhere (the optimizer's) stay valid.
 void copy_into_parameters(const Module& model, const TensorMap& tensors) {
-  for (auto& [name, p] : model.named_parameters()) {
+  for (auto& [name, p] : model.state_dict()) {
     const Tensor& saved = tensors.at("model." + name);
     Tensor target = p;
     if (saved.size() == 0) continue;  // memcpy must not see the null data of an empty array
@@ -654,7 +654,7 @@ void copy_into_parameters(const Module& model, const TensorMap& tensors) {
 
 void Trainer::save_checkpoint(const std::string& path) const {
   TensorMap tensors;
-  for (const auto& [name, p] : model_.named_parameters()) tensors["model." + name] = p;
+  for (const auto& [name, p] : model_.state_dict()) tensors["model." + name] = p;
   for (const auto& [key, t] : optimizer_.state_dict()) tensors["optimizer." + key] = t;
   const Metadata metadata{{"format", kCheckpointFormat},
                           {"epoch", std::to_string(epoch_)},

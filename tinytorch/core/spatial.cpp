@@ -107,12 +107,17 @@ Array im2col(const Array& x, const Geometry& g) {
               std::fill(dst, dst + g.wo, 0.0f);
               continue;
             }
-            const float* src = plane + source_index(i, u, g) * static_cast<long>(g.w) + source_index(0, v, g);
+            // Offset of output column 0's tap; negative when it lies in the left padding, so
+            // it is only ever added to in-bounds column offsets j·s.
+            const long row_start = source_index(i, u, g) * static_cast<long>(g.w) + source_index(0, v, g);
             std::fill(dst, dst + cols_in.first, 0.0f);
             if (g.stride == 1) {  // contiguous: a plain copy
-              std::copy(src + cols_in.first, src + cols_in.last, dst + cols_in.first);
+              std::copy(plane + row_start + static_cast<long>(cols_in.first),
+                        plane + row_start + static_cast<long>(cols_in.last), dst + cols_in.first);
             } else {
-              for (std::size_t j = cols_in.first; j < cols_in.last; ++j) dst[j] = src[j * g.stride];
+              for (std::size_t j = cols_in.first; j < cols_in.last; ++j) {
+                dst[j] = plane[row_start + static_cast<long>(j * g.stride)];
+              }
             }
             std::fill(dst + cols_in.last, dst + g.wo, 0.0f);
           }
@@ -137,8 +142,10 @@ Array col2im(const Array& cols, const Geometry& g) {
           float* plane = dx.data() + (n * g.c + c) * g.h * g.w;
           for (std::size_t i = 0; i < g.ho; ++i, src += g.wo) {
             if (i < rows.first || i >= rows.last) continue;
-            float* dst = plane + source_index(i, u, g) * static_cast<long>(g.w) + source_index(0, v, g);
-            for (std::size_t j = cols_in.first; j < cols_in.last; ++j) dst[j * g.stride] += src[j];
+            const long row_start = source_index(i, u, g) * static_cast<long>(g.w) + source_index(0, v, g);
+            for (std::size_t j = cols_in.first; j < cols_in.last; ++j) {
+              plane[row_start + static_cast<long>(j * g.stride)] += src[j];
+            }
           }
         }
       }
@@ -322,16 +329,12 @@ struct AvgPool2dBackward : Node {
     for (std::size_t plane = 0; plane < geo.n * geo.c; ++plane) {
       float* d = dx.data() + plane * geo.h * geo.w;
       for (std::size_t i = 0; i < geo.ho; ++i) {
+        const Span rows = taps_inside(i, geo.kh, geo.h, geo);
         for (std::size_t j = 0; j < geo.wo; ++j, ++g) {
-          for (std::size_t u = 0; u < geo.kh; ++u) {
-            const long row = source_index(i, u, geo);
-            if (row < 0 || row >= static_cast<long>(geo.h)) continue;
-            for (std::size_t v = 0; v < geo.kw; ++v) {
-              const long col = source_index(j, v, geo);
-              if (col < 0 || col >= static_cast<long>(geo.w)) continue;
-              d[row * static_cast<long>(geo.w) + col] += *g * scale;
-            }
-          }
+          const Span cols = taps_inside(j, geo.kw, geo.w, geo);
+          const long corner = source_index(i, 0, geo) * static_cast<long>(geo.w) + source_index(j, 0, geo);
+          for (std::size_t u = rows.first; u < rows.last; ++u)
+            for (std::size_t v = cols.first; v < cols.last; ++v) d[corner + static_cast<long>(u * geo.w + v)] += *g * scale;
         }
       }
     }
@@ -353,16 +356,13 @@ Tensor avg_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::s
   for (std::size_t plane = 0; plane < g.n * g.c; ++plane) {
     const float* in = x.data().data() + plane * g.h * g.w;
     for (std::size_t i = 0; i < g.ho; ++i) {
+      const Span rows = taps_inside(i, g.kh, g.h, g);
       for (std::size_t j = 0; j < g.wo; ++j, ++k) {
+        const Span cols = taps_inside(j, g.kw, g.w, g);
+        const long corner = source_index(i, 0, g) * static_cast<long>(g.w) + source_index(j, 0, g);
         float total = 0.0f;  // padding contributes zeros but still counts in kh·kw
-        for (std::size_t u = 0; u < g.kh; ++u) {
-          const long row = source_index(i, u, g);
-          if (row < 0 || row >= static_cast<long>(g.h)) continue;
-          for (std::size_t v = 0; v < g.kw; ++v) {
-            const long col = source_index(j, v, g);
-            if (col >= 0 && col < static_cast<long>(g.w)) total += in[row * static_cast<long>(g.w) + col];
-          }
-        }
+        for (std::size_t u = rows.first; u < rows.last; ++u)
+          for (std::size_t v = cols.first; v < cols.last; ++v) total += in[corner + static_cast<long>(u * g.w + v)];
         y.data()[k] = total * scale;
       }
     }

@@ -45,11 +45,11 @@ std::string repeat(const std::string& piece, std::size_t n) {
 }  // namespace
 
 void add_flags(CLI::App& app, Flags& flags) {
-  app.add_option("--epochs", flags.epochs, "training epochs")->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--batch-size", flags.batch_size, "mini-batch size")->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--lr", flags.lr, "learning rate")->check(CLI::NonNegativeNumber)->capture_default_str();
+  app.add_option("--epochs", flags.epochs, "training epochs")->check(CLI::Range(1, 1000000))->capture_default_str();
+  app.add_option("--batch-size", flags.batch_size, "mini-batch size")->check(CLI::Range(1, 1 << 30))->capture_default_str();
+  app.add_option("--lr", flags.lr, "learning rate")->check(CLI::Range(0.0f, 1000.0f))->capture_default_str();
   app.add_option("--seed", flags.seed, "random seed (weights, data order)")->capture_default_str();
-  app.add_option("--threads", flags.threads, "BLAS threads (1 = deterministic)")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--threads", flags.threads, "BLAS threads (1 = deterministic)")->check(CLI::Range(1, 256))->capture_default_str();
   app.add_option("--csv", flags.csv, "write per-epoch metrics to this CSV file");
   app.add_flag("--quiet", flags.quiet, "only the results, no story");
 }

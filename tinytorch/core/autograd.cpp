@@ -239,7 +239,6 @@ std::vector<Array> SliceBackward::apply(const Array& g) {
     float* dst = da.data() + rows[i] * row;
     for (std::size_t j = 0; j < row; ++j) dst[j] += src[i * row + j];  // += : repeated rows add
   }
-  (void)keeps_axis;  // g has the same element order either way
   return {da};
 }
 

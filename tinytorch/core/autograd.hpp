@@ -157,13 +157,12 @@ struct ReshapeBackward : Node {
 };
 
 /// out = a[rows] (index, slice, index_select along axis 0):  da = zeros, da[rows] += g
+/// (t[i] drops axis 0, but g holds the same elements in the same order either way)
 struct SliceBackward : Node {
-  SliceBackward(const Tensor& a, std::vector<std::size_t> rows, bool keeps_axis)
-      : Node({a}), rows(std::move(rows)), keeps_axis(keeps_axis) {}
+  SliceBackward(const Tensor& a, std::vector<std::size_t> rows) : Node({a}), rows(std::move(rows)) {}
   const char* name() const override { return "SliceBackward"; }
   std::vector<Array> apply(const Array& g) override;
   std::vector<std::size_t> rows;
-  bool keeps_axis;  ///< false for t[i], which drops axis 0
 };
 
 /// out = sum(a, axes):  da = g broadcast back over the reduced axes

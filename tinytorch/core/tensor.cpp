@@ -395,7 +395,7 @@ Tensor Tensor::operator[](long i) const {
   Shape out_shape = shape();
   out_shape.erase(out_shape.begin());
   Tensor out(gather_rows(data(), rows, out_shape));
-  if (should_record({this})) return attach(out, std::make_shared<SliceBackward>(*this, rows, false));
+  if (should_record({this})) return attach(out, std::make_shared<SliceBackward>(*this, rows));
   return out;
 }
 
@@ -424,7 +424,7 @@ Tensor Tensor::index_select(const std::vector<std::size_t>& indices) const {
   out_shape[0] = indices.size();
   Tensor out(gather_rows(data(), indices, out_shape));
   if (should_record({this})) {
-    return attach(out, std::make_shared<SliceBackward>(*this, indices, true));
+    return attach(out, std::make_shared<SliceBackward>(*this, indices));
   }
   return out;
 }

@@ -2,7 +2,8 @@
 // forward+backward; the conv benchmarks also time the course's explicit-loop reference kernel
 // so the speed-up of im2col + sgemm can be read off directly.
 //
-//   ./build/benchmarks/micro_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//   ./build/benchmarks/micro_bench --benchmark_repetitions=5
+//   --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
 #include <tinytorch/tinytorch.hpp>
@@ -50,7 +51,8 @@ void BM_Conv2dForwardReference(benchmark::State& state) {
   const ConvShape s = kConvShapes[state.range(0)];
   const Tensor x = Tensor::randn({s.n, s.c, s.h, s.h});
   const Tensor w = Tensor::randn({s.o, s.c, s.k, s.k}), b = Tensor::randn({s.o});
-  for (auto _ : state) benchmark::DoNotOptimize(conv2d_reference(x.data(), w.data(), b.data(), 1, s.pad).data());
+  for (auto _ : state)
+    benchmark::DoNotOptimize(conv2d_reference(x.data(), w.data(), b.data(), 1, s.pad).data());
 }
 BENCHMARK(BM_Conv2dForwardReference)->Arg(0)->Arg(1);
 

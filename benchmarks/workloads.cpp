@@ -12,8 +12,10 @@ using namespace tinytorch;
 std::vector<Workload> workloads() {
   return {
       {"mlp-digits", "MLP 64-32-10 on 8x8 digits (1437 images)", 20, 32, 0.01f, 0.0f},
-      {"cnn-digits", "SimpleCNN (conv 1-8 3x3, pool, linear 72-10) on 8x8 digits", 50, 32, 0.01f, 0.0f},
-      {"lenet-fashion", "LeNet-5 on 28x28 Fashion-MNIST (first N training images)", 1, 64, 0.05f, 0.9f},
+      {"cnn-digits", "SimpleCNN (conv 1-8 3x3, pool, linear 72-10) on 8x8 digits", 50, 32, 0.01f,
+       0.0f},
+      {"lenet-fashion", "LeNet-5 on 28x28 Fashion-MNIST (first N training images)", 1, 64, 0.05f,
+       0.9f},
   };
 }
 
@@ -28,7 +30,8 @@ Data load_data(const Workload& w, std::size_t fashion_limit) {
   return {d.train.images, d.train.labels};
 }
 
-std::vector<std::vector<std::size_t>> batch_order(std::size_t n, std::size_t batch_size, unsigned seed) {
+std::vector<std::vector<std::size_t>> batch_order(std::size_t n, std::size_t batch_size,
+                                                  unsigned seed) {
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   std::shuffle(order.begin(), order.end(), std::mt19937(seed));
@@ -50,10 +53,12 @@ std::shared_ptr<Module> make_model(const std::string& name) {
   }
   if (name == "cnn-digits") return std::make_shared<SimpleCNN>();
   return std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
-      std::make_shared<Conv2d>(1, 6, 5, 1, 2), std::make_shared<ReLU>(), std::make_shared<MaxPool2d>(2),
-      std::make_shared<Conv2d>(6, 16, 5), std::make_shared<ReLU>(), std::make_shared<MaxPool2d>(2),
-      std::make_shared<Flatten>(), std::make_shared<Linear>(400, 120), std::make_shared<ReLU>(),
-      std::make_shared<Linear>(120, 84), std::make_shared<ReLU>(), std::make_shared<Linear>(84, 10)});
+      std::make_shared<Conv2d>(1, 6, 5, 1, 2), std::make_shared<ReLU>(),
+      std::make_shared<MaxPool2d>(2), std::make_shared<Conv2d>(6, 16, 5), std::make_shared<ReLU>(),
+      std::make_shared<MaxPool2d>(2), std::make_shared<Flatten>(),
+      std::make_shared<Linear>(400, 120), std::make_shared<ReLU>(),
+      std::make_shared<Linear>(120, 84), std::make_shared<ReLU>(),
+      std::make_shared<Linear>(84, 10)});
 }
 
 }  // namespace

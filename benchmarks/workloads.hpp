@@ -35,7 +35,8 @@ Data load_data(const Workload& w, std::size_t fashion_limit);
 double train_tinytorch(const Workload& w, const Data& data, float* final_loss = nullptr);
 
 /// The fixed batch order both frameworks use: shuffled once with `seed`, then cut in batches.
-std::vector<std::vector<std::size_t>> batch_order(std::size_t n, std::size_t batch_size, unsigned seed);
+std::vector<std::vector<std::size_t>> batch_order(std::size_t n, std::size_t batch_size,
+                                                  unsigned seed);
 
 inline double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();

@@ -9,8 +9,10 @@ using namespace tinytorch;
 int main() {
   manual_seed(0);
   const DigitsSplit digits = load_digits();
-  auto train_set = std::make_shared<TensorDataset>(std::vector<Tensor>{digits.train.images, digits.train.labels});
-  auto test_set = std::make_shared<TensorDataset>(std::vector<Tensor>{digits.test.images, digits.test.labels});
+  auto train_set = std::make_shared<TensorDataset>(
+      std::vector<Tensor>{digits.train.images, digits.train.labels});
+  auto test_set =
+      std::make_shared<TensorDataset>(std::vector<Tensor>{digits.test.images, digits.test.labels});
   DataLoader train(train_set, DataLoaderOptions(32).shuffle(true).seed(0));
   DataLoader test(test_set, DataLoaderOptions(256));
 
@@ -20,7 +22,8 @@ int main() {
   for (int epoch = 1; epoch <= 10; ++epoch) {
     const float loss = trainer.train_epoch(train);
     const EvalResult r = trainer.evaluate(test);
-    std::printf("epoch %2d  train loss %.4f  test accuracy %.1f%%\n", epoch, loss, 100.0 * r.accuracy);
+    std::printf("epoch %2d  train loss %.4f  test accuracy %.1f%%\n", epoch, loss,
+                100.0 * r.accuracy);
   }
   trainer.save_checkpoint("checkpoints/simple_cnn.safetensors");
 
@@ -30,7 +33,7 @@ int main() {
   restored_trainer.load_checkpoint("checkpoints/simple_cnn.safetensors");
   const float original = trainer.evaluate(test).accuracy;
   const float reloaded = restored_trainer.evaluate(test).accuracy;
-  std::printf("saved and reloaded: %.1f%% vs %.1f%% (epoch %zu)\n", 100.0 * original, 100.0 * reloaded,
-              restored_trainer.epoch());
+  std::printf("saved and reloaded: %.1f%% vs %.1f%% (epoch %zu)\n", 100.0 * original,
+              100.0 * reloaded, restored_trainer.epoch());
   return original == reloaded ? 0 : 1;
 }

@@ -1,7 +1,8 @@
 // tinytorch — a small, readable autograd deep-learning framework on xtensor.
-// The umbrella header: includes every course module.
+// The umbrella header: includes every course module, in course order.
 #pragma once
 
+// clang-format off
 #include <tinytorch/core/tensor.hpp>       // 01
 #include <tinytorch/core/activations.hpp>  // 02
 #include <tinytorch/core/module.hpp>       // 03 (base)
@@ -9,8 +10,9 @@
 #include <tinytorch/core/losses.hpp>       // 04
 #include <tinytorch/core/autograd.hpp>     // 05
 #include <tinytorch/core/optimizers.hpp>   // 06
-#include <tinytorch/core/training.hpp>    // 07
+#include <tinytorch/core/training.hpp>     // 07
 #include <tinytorch/data/loader.hpp>       // 08
 #include <tinytorch/data/datasets.hpp>     // 08
 #include <tinytorch/data/transforms.hpp>   // 08
 #include <tinytorch/core/spatial.hpp>      // 09
+// clang-format on

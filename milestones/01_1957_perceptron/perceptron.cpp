@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <random>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <tinytorch/tinytorch.hpp>
 
@@ -70,17 +70,19 @@ int main(int argc, char** argv) {
     say("Model:  x1 ─┐");
     say("              ├─ w1·x1 + w2·x2 + b ─ σ ─ p(class 1)      (3 parameters)");
     say("        x2 ─┘");
-    say(fmt::format("Train:  binary cross-entropy, SGD lr {}, {} epochs, batch {}", flags.lr, flags.epochs,
-                    flags.batch_size));
+    say(fmt::format("Train:  binary cross-entropy, SGD lr {}, {} epochs, batch {}", flags.lr,
+                    flags.epochs, flags.batch_size));
     const float before = evaluate_accuracy(model, data.x, data.y);
     const std::string weights_before = weights_line(*neuron);
-    say(fmt::format("\nWith random weights ({}) the neuron scores {}:", weights_before, percent(before)));
+    say(fmt::format("\nWith random weights ({}) the neuron scores {}:", weights_before,
+                    percent(before)));
     if (!quiet()) draw_decision_map(model, data.x, data.y, -0.5f, 4.5f);
 
     act(3, "The experiment");
     SGD optimizer(model.parameters(), flags.lr);
     BinaryCrossEntropyLoss bce;
-    const Curve curve = fit(model, optimizer, bce, data.x, data.y, flags, std::max(1, flags.epochs / 10));
+    const Curve curve =
+        fit(model, optimizer, bce, data.x, data.y, flags, std::max(1, flags.epochs / 10));
     const float after = curve.accuracy.back();
 
     act(4, "The diagnosis");
@@ -91,20 +93,24 @@ int main(int argc, char** argv) {
     table.print();
     if (!quiet()) {
       draw_decision_map(model, data.x, data.y, -0.5f, 4.5f);
-      plot("loss (●) and accuracy (◆) per epoch", {{"loss", curve.loss}, {"accuracy", curve.accuracy}});
+      plot("loss (●) and accuracy (◆) per epoch",
+           {{"loss", curve.loss}, {"accuracy", curve.accuracy}});
     }
 
     act(5, "The reflection");
     if (after >= 0.9f) {
       panel("The perceptron learned",
-            {fmt::format("From {} to {} by following the gradient of its own mistakes.", percent(before), percent(after)),
+            {fmt::format("From {} to {} by following the gradient of its own mistakes.",
+                         percent(before), percent(after)),
              "But one neuron can only ever draw a straight line. In 1969 Minsky and",
              "Papert showed a problem no line can solve: XOR. Next: milestone 02."});
     } else {
-      panel("Not there yet", {fmt::format("Accuracy {} after {} epochs: try --epochs 100.", percent(after), flags.epochs)});
+      panel("Not there yet", {fmt::format("Accuracy {} after {} epochs: try --epochs 100.",
+                                          percent(after), flags.epochs)});
     }
     save_curve(flags.csv, curve);
-    print(fmt::format("result: accuracy {} (loss {:.4f}) after {} epochs", percent(after), curve.loss.back(), flags.epochs));
+    print(fmt::format("result: accuracy {} (loss {:.4f}) after {} epochs", percent(after),
+                      curve.loss.back(), flags.epochs));
     return 0;
   });
 }

@@ -4,8 +4,8 @@
 // single perceptron of milestone 01 stays at a coin toss (loss stuck at ln 2 ≈ 0.693). One
 // hidden layer of 4 ReLU units bends the boundary and solves it. Course defaults: 100 noisy
 // points, BCE, SGD lr 0.5; 100 epochs for the perceptron, 500 for the hidden-layer network.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <tinytorch/tinytorch.hpp>
 
@@ -41,8 +41,9 @@ void truth_table(Module& model) {
       const float p = model(Tensor({{static_cast<float>(a), static_cast<float>(b)}})).item();
       const int truth = a ^ b, predicted = p > 0.5f;
       correct += predicted == truth;
-      table.add_row({std::to_string(a), std::to_string(b), std::to_string(truth), fmt::format("{:.3f}", p),
-                     std::to_string(predicted), predicted == truth ? "✓" : "✗"});
+      table.add_row({std::to_string(a), std::to_string(b), std::to_string(truth),
+                     fmt::format("{:.3f}", p), std::to_string(predicted),
+                     predicted == truth ? "✓" : "✗"});
     }
   }
   table.print();
@@ -58,7 +59,8 @@ int main(int argc, char** argv) {
   int crisis_epochs = 100;
   add_flags(app, flags);
   app.add_option("--crisis-epochs", crisis_epochs, "epochs for the single perceptron")
-      ->check(CLI::Range(1, 1000000))->capture_default_str();
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   setup(flags);
   return guarded([&] {
@@ -76,7 +78,8 @@ int main(int argc, char** argv) {
     SGD perceptron_opt(perceptron.parameters(), flags.lr);
     Flags crisis = flags;
     crisis.epochs = crisis_epochs;
-    const Curve stuck = fit(perceptron, perceptron_opt, bce, data.x, data.y, crisis, std::max(1, crisis_epochs / 5));
+    const Curve stuck = fit(perceptron, perceptron_opt, bce, data.x, data.y, crisis,
+                            std::max(1, crisis_epochs / 5));
     if (!quiet()) {
       truth_table(perceptron);
       draw_decision_map(perceptron, data.x, data.y, -0.5f, 1.5f, 14, 36);
@@ -86,23 +89,25 @@ int main(int argc, char** argv) {
 
     act(3, "The way out: one hidden layer");
     say("Model:  x ─ Linear(2→4) ─ ReLU ─ Linear(4→1) ─ σ      (17 parameters)");
-    Sequential mlp({std::make_shared<Linear>(2, 4), std::make_shared<ReLU>(), std::make_shared<Linear>(4, 1),
-                    std::make_shared<Sigmoid>()});
+    Sequential mlp({std::make_shared<Linear>(2, 4), std::make_shared<ReLU>(),
+                    std::make_shared<Linear>(4, 1), std::make_shared<Sigmoid>()});
     SGD mlp_opt(mlp.parameters(), flags.lr);
     const float before = evaluate_accuracy(mlp, data.x, data.y);
-    const Curve solved = fit(mlp, mlp_opt, bce, data.x, data.y, flags, std::max(1, flags.epochs / 5));
+    const Curve solved =
+        fit(mlp, mlp_opt, bce, data.x, data.y, flags, std::max(1, flags.epochs / 5));
 
     act(4, "The diagnosis");
     Table table({"model", "parameters", "accuracy before", "accuracy after", "final loss"});
-    table.add_row({"perceptron", "3", percent(stuck.accuracy.front()), percent(stuck.accuracy.back()),
-                   fmt::format("{:.4f}", stuck.loss.back())});
+    table.add_row({"perceptron", "3", percent(stuck.accuracy.front()),
+                   percent(stuck.accuracy.back()), fmt::format("{:.4f}", stuck.loss.back())});
     table.add_row({"2-4-1 MLP", "17", percent(before), percent(solved.accuracy.back()),
                    fmt::format("{:.4f}", solved.loss.back())});
     table.print();
     if (!quiet()) {
       truth_table(mlp);
       draw_decision_map(mlp, data.x, data.y, -0.5f, 1.5f, 14, 36);
-      plot("MLP loss (●) and accuracy (◆) per epoch", {{"loss", solved.loss}, {"accuracy", solved.accuracy}});
+      plot("MLP loss (●) and accuracy (◆) per epoch",
+           {{"loss", solved.loss}, {"accuracy", solved.accuracy}});
     }
 
     if (solved.accuracy.back() < 1.0f) {
@@ -116,8 +121,9 @@ int main(int argc, char** argv) {
            "Training it needs gradients through two layers: backpropagation (1986).",
            "Next: milestone 03, a multi-layer network that reads handwritten digits."});
     save_curve(flags.csv, solved);
-    print(fmt::format("result: perceptron {} (loss {:.4f}), MLP {} (loss {:.4f})", percent(stuck.accuracy.back()),
-                      stuck.loss.back(), percent(solved.accuracy.back()), solved.loss.back()));
+    print(fmt::format("result: perceptron {} (loss {:.4f}), MLP {} (loss {:.4f})",
+                      percent(stuck.accuracy.back()), stuck.loss.back(),
+                      percent(solved.accuracy.back()), solved.loss.back()));
     return 0;
   });
 }

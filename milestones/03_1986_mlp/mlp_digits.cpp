@@ -3,8 +3,8 @@
 // Rumelhart, Hinton and Williams showed that the chain rule trains hidden layers. Here a
 // 64 → 32 → 10 MLP reads the bundled 8×8 handwritten digits. Course defaults: SGD lr 0.01,
 // batch 32 (shuffled), 20 epochs, cross-entropy.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <tinytorch/tinytorch.hpp>
 
@@ -36,11 +36,12 @@ int main(int argc, char** argv) {
     say(fmt::format("Data:   {} training and {} test images, 8×8 pixels in [0, 1], digits 0-9",
                     digits.train.size(), digits.test.size()));
     say("Model:  image [1,8,8] ─ Flatten ─ Linear(64→32) ─ ReLU ─ Linear(32→10) ─ logits");
-    Sequential model({std::make_shared<Flatten>(), std::make_shared<Linear>(64, 32), std::make_shared<ReLU>(),
-                      std::make_shared<Linear>(32, 10)});
+    Sequential model({std::make_shared<Flatten>(), std::make_shared<Linear>(64, 32),
+                      std::make_shared<ReLU>(), std::make_shared<Linear>(32, 10)});
     const std::size_t count = model.parameter_count();
     say(fmt::format("        {} parameters", count));
-    say(fmt::format("Train:  cross-entropy, SGD lr {}, batch {}, {} epochs", flags.lr, flags.batch_size, flags.epochs));
+    say(fmt::format("Train:  cross-entropy, SGD lr {}, batch {}, {} epochs", flags.lr,
+                    flags.batch_size, flags.epochs));
 
     act(3, "The experiment");
     SGD optimizer(model.parameters(), flags.lr);
@@ -59,8 +60,9 @@ int main(int argc, char** argv) {
            "But the MLP sees 64 unrelated numbers: move a digit by one pixel and it",
            "must learn it again. Next: milestone 04, where convolution shares weights",
            "across the image."});
-    print(fmt::format("result: test accuracy {} (train {}, loss {:.4f}) in {}", percent(log.test_accuracy.back()),
-                      percent(log.train_accuracy.back()), log.train_loss.back(), seconds(log.train_seconds)));
+    print(fmt::format("result: test accuracy {} (train {}, loss {:.4f}) in {}",
+                      percent(log.test_accuracy.back()), percent(log.train_accuracy.back()),
+                      log.train_loss.back(), seconds(log.train_seconds)));
     return 0;
   });
 }

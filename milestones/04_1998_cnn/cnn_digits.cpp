@@ -4,8 +4,8 @@
 // wherever it appears. SimpleCNN (Conv 1→8 3×3 → ReLU → MaxPool 2 → Flatten → Linear 72→10,
 // 810 parameters) learns the bundled 8×8 digits end to end — including the convolution,
 // which the Python course never trains. Course defaults: SGD lr 0.01, batch 32, 50 epochs.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <tinytorch/tinytorch.hpp>
 
@@ -34,13 +34,15 @@ int main(int argc, char** argv) {
 
     const DigitsSplit digits = load_digits(data_path);
     act(2, "The set-up");
-    say(fmt::format("Data:   {} training and {} test images [1, 8, 8]", digits.train.size(), digits.test.size()));
+    say(fmt::format("Data:   {} training and {} test images [1, 8, 8]", digits.train.size(),
+                    digits.test.size()));
     say("Model:  [1,8,8] ─ Conv2d(1→8, 3×3) ─ ReLU ─ MaxPool2d(2) ─ Flatten [72] ─ Linear(72→10)");
     SimpleCNN model;
     const Tensor conv_before = model.parameters()[0].clone();
     const std::size_t count = model.parameter_count();
     say(fmt::format("        {} parameters (conv 80 + linear 730)", count));
-    say(fmt::format("Train:  cross-entropy, SGD lr {}, batch {}, {} epochs", flags.lr, flags.batch_size, flags.epochs));
+    say(fmt::format("Train:  cross-entropy, SGD lr {}, batch {}, {} epochs", flags.lr,
+                    flags.batch_size, flags.epochs));
 
     act(3, "The experiment");
     SGD optimizer(model.parameters(), flags.lr);
@@ -52,7 +54,8 @@ int main(int argc, char** argv) {
     double moved = 0.0;
     const Tensor conv_after = model.parameters()[0];
     for (std::size_t i = 0; i < conv_after.size(); ++i) {
-      moved = std::max(moved, static_cast<double>(std::abs(conv_after.data().data()[i] - conv_before.data().data()[i])));
+      moved = std::max(moved, static_cast<double>(std::abs(conv_after.data().data()[i] -
+                                                           conv_before.data().data()[i])));
     }
     say(fmt::format("The convolution learned too: its weights moved by up to {:.3f}.", moved));
     say("\nFirst test images, prediction and truth:");
@@ -65,8 +68,9 @@ int main(int argc, char** argv) {
            "Weight sharing and pooling encode what we know about images: locality and",
            "translation. The same idea, scaled up, won ImageNet in 2012. For a bigger",
            "test, run lenet5_fashion on Fashion-MNIST."});
-    print(fmt::format("result: test accuracy {} (train {}, loss {:.4f}) in {}", percent(log.test_accuracy.back()),
-                      percent(log.train_accuracy.back()), log.train_loss.back(), seconds(log.train_seconds)));
+    print(fmt::format("result: test accuracy {} (train {}, loss {:.4f}) in {}",
+                      percent(log.test_accuracy.back()), percent(log.train_accuracy.back()),
+                      log.train_loss.back(), seconds(log.train_seconds)));
     return 0;
   });
 }

@@ -6,8 +6,8 @@
 // Data: Debian's dataset-fashion-mnist package (/usr/share/datasets/fashion-mnist) or --data.
 #include <filesystem>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <tinytorch/tinytorch.hpp>
 
@@ -21,10 +21,12 @@ namespace {
 
 std::shared_ptr<Sequential> lenet5() {
   return std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
-      std::make_shared<Conv2d>(1, 6, 5, 1, 2), std::make_shared<ReLU>(), std::make_shared<MaxPool2d>(2),
-      std::make_shared<Conv2d>(6, 16, 5), std::make_shared<ReLU>(), std::make_shared<MaxPool2d>(2),
-      std::make_shared<Flatten>(), std::make_shared<Linear>(400, 120), std::make_shared<ReLU>(),
-      std::make_shared<Linear>(120, 84), std::make_shared<ReLU>(), std::make_shared<Linear>(84, 10)});
+      std::make_shared<Conv2d>(1, 6, 5, 1, 2), std::make_shared<ReLU>(),
+      std::make_shared<MaxPool2d>(2), std::make_shared<Conv2d>(6, 16, 5), std::make_shared<ReLU>(),
+      std::make_shared<MaxPool2d>(2), std::make_shared<Flatten>(),
+      std::make_shared<Linear>(400, 120), std::make_shared<ReLU>(),
+      std::make_shared<Linear>(120, 84), std::make_shared<ReLU>(),
+      std::make_shared<Linear>(84, 10)});
 }
 
 const std::vector<std::string> kClasses = {"T-shirt", "Trouser", "Pullover", "Dress", "Coat",
@@ -57,12 +59,13 @@ int main(int argc, char** argv) {
       return 2;
     }
     act(1, "The set-up");
-    say(fmt::format("Data:   {} training and {} test images [1, 28, 28] from {}", train.size(), test.size(), data_dir));
+    say(fmt::format("Data:   {} training and {} test images [1, 28, 28] from {}", train.size(),
+                    test.size(), data_dir));
     auto model = lenet5();
     const std::size_t count = model->parameter_count();
     say(fmt::format("Model:  LeNet-5, {} parameters", count));
-    say(fmt::format("Train:  cross-entropy, SGD lr {} momentum {}, batch {}, {} epochs", flags.lr, momentum,
-                    flags.batch_size, flags.epochs));
+    say(fmt::format("Train:  cross-entropy, SGD lr {} momentum {}, batch {}, {} epochs", flags.lr,
+                    momentum, flags.batch_size, flags.epochs));
 
     act(2, "The experiment");
     SGD optimizer(model->parameters(), flags.lr, momentum);
@@ -72,8 +75,9 @@ int main(int argc, char** argv) {
     report_classifier(log, flags);
     say("\nFirst test images, prediction and truth:");
     show_predictions(*model, test, 5, kClasses);
-    print(fmt::format("result: test accuracy {} (train {}, loss {:.4f}) in {}", percent(log.test_accuracy.back()),
-                      percent(log.train_accuracy.back()), log.train_loss.back(), seconds(log.train_seconds)));
+    print(fmt::format("result: test accuracy {} (train {}, loss {:.4f}) in {}",
+                      percent(log.test_accuracy.back()), percent(log.train_accuracy.back()),
+                      log.train_loss.back(), seconds(log.train_seconds)));
     return 0;
   });
 }

@@ -23,7 +23,8 @@ std::shared_ptr<TensorDataset> as_dataset(const LabeledImages& data) {
 
 ClassifierLog train_classifier(Module& model, Optimizer& optimizer, const LabeledImages& train,
                                const LabeledImages& test, const Flags& flags, int log_every) {
-  DataLoader train_loader(as_dataset(train), DataLoaderOptions(flags.batch_size).shuffle(true).seed(flags.seed));
+  DataLoader train_loader(as_dataset(train),
+                          DataLoaderOptions(flags.batch_size).shuffle(true).seed(flags.seed));
   DataLoader train_eval(as_dataset(train), DataLoaderOptions(512));
   DataLoader test_loader(as_dataset(test), DataLoaderOptions(512));
   Trainer trainer(model, optimizer, cross_entropy);
@@ -69,14 +70,17 @@ void report_classifier(const ClassifierLog& log, const Flags& flags) {
   table.add_row({"train-test gap", fmt::format("{:.1f} points ({})", 100.0f * (train - test),
                                                train - test > 0.10f ? "overfitting" : "healthy")});
   table.add_row({"final train loss", fmt::format("{:.4f}", log.train_loss.back())});
-  table.add_row({"training time", fmt::format("{} for {} epochs", seconds(log.train_seconds), flags.epochs)});
+  table.add_row(
+      {"training time", fmt::format("{} for {} epochs", seconds(log.train_seconds), flags.epochs)});
   table.print();
   if (!quiet()) {
-    plot("train loss (●) and test loss (◆) per epoch", {{"train loss", log.train_loss}, {"test loss", log.test_loss}});
+    plot("train loss (●) and test loss (◆) per epoch",
+         {{"train loss", log.train_loss}, {"test loss", log.test_loss}});
     plot("train (●) and test (◆) accuracy per epoch",
          {{"train accuracy", log.train_accuracy}, {"test accuracy", log.test_accuracy}});
   }
-  CsvLog csv(flags.csv, {"epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds"});
+  CsvLog csv(flags.csv,
+             {"epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds"});
   for (std::size_t i = 0; i < log.train_loss.size(); ++i) {
     csv.add({static_cast<double>(i + 1), log.train_loss[i], log.train_accuracy[i], log.test_loss[i],
              log.test_accuracy[i], log.epoch_seconds[i]});

@@ -20,14 +20,15 @@ struct ClassifierLog {
 /// Trains for flags.epochs epochs (batch flags.batch_size, shuffled with flags.seed), logging
 /// a line every `log_every` epochs with train/test accuracy and the gap.
 ClassifierLog train_classifier(tinytorch::Module& model, tinytorch::Optimizer& optimizer,
-                               const tinytorch::LabeledImages& train, const tinytorch::LabeledImages& test,
-                               const Flags& flags, int log_every);
+                               const tinytorch::LabeledImages& train,
+                               const tinytorch::LabeledImages& test, const Flags& flags,
+                               int log_every);
 
 /// The results table (train, test, gap, time), the loss/accuracy plot and the CSV file.
 void report_classifier(const ClassifierLog& log, const Flags& flags);
 
 /// Draws the first `count` test images with prediction and truth (class names optional).
-void show_predictions(tinytorch::Module& model, const tinytorch::LabeledImages& test, std::size_t count,
-                      const std::vector<std::string>& class_names = {});
+void show_predictions(tinytorch::Module& model, const tinytorch::LabeledImages& test,
+                      std::size_t count, const std::vector<std::string>& class_names = {});
 
 }  // namespace milestone

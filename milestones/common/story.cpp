@@ -14,10 +14,12 @@ float evaluate_accuracy(tinytorch::Module& model, const Tensor& x, const Tensor&
   return tinytorch::accuracy(model(x), y);
 }
 
-Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer, const tinytorch::LossFn& loss_fn,
-          const Tensor& x, const Tensor& y, const Flags& flags, int log_every) {
+Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer,
+          const tinytorch::LossFn& loss_fn, const Tensor& x, const Tensor& y, const Flags& flags,
+          int log_every) {
   auto data = std::make_shared<tinytorch::TensorDataset>(std::vector<Tensor>{x, y});
-  tinytorch::DataLoader loader(data, tinytorch::DataLoaderOptions(flags.batch_size).shuffle(true).seed(flags.seed));
+  tinytorch::DataLoader loader(
+      data, tinytorch::DataLoaderOptions(flags.batch_size).shuffle(true).seed(flags.seed));
   Curve curve;
   ProgressBar bar("training", static_cast<std::size_t>(flags.epochs));
   for (int epoch = 1; epoch <= flags.epochs; ++epoch) {
@@ -25,7 +27,8 @@ Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer, const tinyt
     for (const tinytorch::Batch& batch : loader) {
       Tensor loss = loss_fn(model(batch[0]), batch[1]);
       if (!std::isfinite(loss.item())) {
-        throw std::runtime_error(fmt::format("training: loss is {} at epoch {}", loss.item(), epoch));
+        throw std::runtime_error(
+            fmt::format("training: loss is {} at epoch {}", loss.item(), epoch));
       }
       optimizer.zero_grad();
       loss.backward();
@@ -34,8 +37,8 @@ Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer, const tinyt
     }
     curve.loss.push_back(static_cast<float>(total / static_cast<double>(x.dim(0))));
     curve.accuracy.push_back(evaluate_accuracy(model, x, y));
-    const std::string status =
-        fmt::format("Loss: {:.4f}  Accuracy: {}", curve.loss.back(), percent(curve.accuracy.back()));
+    const std::string status = fmt::format("Loss: {:.4f}  Accuracy: {}", curve.loss.back(),
+                                           percent(curve.accuracy.back()));
     bar.update(static_cast<std::size_t>(epoch), status);
     if (epoch % log_every == 0 || epoch == flags.epochs) {
       if (is_tty()) std::fputs("\r\033[K", stdout);
@@ -45,12 +48,16 @@ Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer, const tinyt
   return curve;
 }
 
-void draw_decision_map(tinytorch::Module& model, const Tensor& x, const Tensor& y, float lo, float hi,
-                       int rows, int cols) {
+void draw_decision_map(tinytorch::Module& model, const Tensor& x, const Tensor& y, float lo,
+                       float hi, int rows, int cols) {
   NoGradGuard no_grad;
-  auto to_value = [&](int i, int n) { return lo + (hi - lo) * (static_cast<float>(i) + 0.5f) / static_cast<float>(n); };
+  auto to_value = [&](int i, int n) {
+    return lo + (hi - lo) * (static_cast<float>(i) + 0.5f) / static_cast<float>(n);
+  };
   // Classify the centre of every cell to shade the model's class-1 region.
-  std::vector<std::vector<std::string>> grid(static_cast<std::size_t>(rows), std::vector<std::string>(static_cast<std::size_t>(cols), " "));
+  std::vector<std::vector<std::string>> grid(
+      static_cast<std::size_t>(rows),
+      std::vector<std::string>(static_cast<std::size_t>(cols), " "));
   for (int r = 0; r < rows; ++r) {
     for (int c = 0; c < cols; ++c) {
       const Tensor p = model(Tensor({{to_value(c, cols), to_value(rows - 1 - r, rows)}}));
@@ -65,7 +72,9 @@ void draw_decision_map(tinytorch::Module& model, const Tensor& x, const Tensor& 
     if (r < 0 || r >= rows || c < 0 || c >= cols) continue;
     const bool label = y.data().data()[i] > 0.5f;
     const bool correct = (probs.data().data()[i] > 0.5f) == label;
-    grid[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)] = !correct ? "✗" : label ? "●" : "○";
+    grid[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)] = !correct ? "✗"
+                                                                     : label  ? "●"
+                                                                              : "○";
   }
   for (const auto& row : grid) {
     std::string line = "  │";

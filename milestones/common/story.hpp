@@ -25,16 +25,19 @@ struct Curve {
 /// Gradient descent over (x, y) in batches of flags.batch_size (the whole set when it is at
 /// least N): forward, loss, zero_grad, backward, step. Runs flags.epochs epochs and logs a
 /// line every `log_every` epochs (with a progress bar on a terminal).
-Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer, const tinytorch::LossFn& loss_fn,
-          const tinytorch::Tensor& x, const tinytorch::Tensor& y, const Flags& flags, int log_every);
+Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer,
+          const tinytorch::LossFn& loss_fn, const tinytorch::Tensor& x, const tinytorch::Tensor& y,
+          const Flags& flags, int log_every);
 
 /// Accuracy of `model` on (x, y) without recording a graph.
-float evaluate_accuracy(tinytorch::Module& model, const tinytorch::Tensor& x, const tinytorch::Tensor& y);
+float evaluate_accuracy(tinytorch::Module& model, const tinytorch::Tensor& x,
+                        const tinytorch::Tensor& y);
 
 /// Draws points (x [N, 2], labels [N, 1] in {0, 1}) on a character grid with the region the
 /// model assigns to class 1 shaded; misclassified points are marked ✗.
-void draw_decision_map(tinytorch::Module& model, const tinytorch::Tensor& x, const tinytorch::Tensor& y,
-                       float lo, float hi, int rows = 18, int cols = 44);
+void draw_decision_map(tinytorch::Module& model, const tinytorch::Tensor& x,
+                       const tinytorch::Tensor& y, float lo, float hi, int rows = 18,
+                       int cols = 44);
 
 /// Writes the loss/accuracy curve to the --csv file, when one was given.
 void save_curve(const std::string& path, const Curve& curve);

@@ -9,9 +9,9 @@
 #include <fstream>
 #include <stdexcept>
 
-#include <CLI/CLI.hpp>
 #include <fmt/color.h>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <tinytorch/core/tensor.hpp>
 
 namespace milestone {
@@ -45,11 +45,19 @@ std::string repeat(const std::string& piece, std::size_t n) {
 }  // namespace
 
 void add_flags(CLI::App& app, Flags& flags) {
-  app.add_option("--epochs", flags.epochs, "training epochs")->check(CLI::Range(1, 1000000))->capture_default_str();
-  app.add_option("--batch-size", flags.batch_size, "mini-batch size")->check(CLI::Range(1, 1 << 30))->capture_default_str();
-  app.add_option("--lr", flags.lr, "learning rate")->check(CLI::Range(0.0f, 1000.0f))->capture_default_str();
+  app.add_option("--epochs", flags.epochs, "training epochs")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--batch-size", flags.batch_size, "mini-batch size")
+      ->check(CLI::Range(1, 1 << 30))
+      ->capture_default_str();
+  app.add_option("--lr", flags.lr, "learning rate")
+      ->check(CLI::Range(0.0f, 1000.0f))
+      ->capture_default_str();
   app.add_option("--seed", flags.seed, "random seed (weights, data order)")->capture_default_str();
-  app.add_option("--threads", flags.threads, "BLAS threads (1 = deterministic)")->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_option("--threads", flags.threads, "BLAS threads (1 = deterministic)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   app.add_option("--csv", flags.csv, "write per-epoch metrics to this CSV file");
   app.add_flag("--quiet", flags.quiet, "only the results, no story");
 }
@@ -61,8 +69,12 @@ void setup(const Flags& flags) {
   tinytorch::set_num_threads(flags.threads);
 }
 
-bool is_tty() { return g_tty; }
-bool quiet() { return g_quiet; }
+bool is_tty() {
+  return g_tty;
+}
+bool quiet() {
+  return g_quiet;
+}
 
 void title(const std::string& text) {
   const std::string rule = repeat("━", width(text) + 4);
@@ -82,7 +94,8 @@ void panel(const std::string& heading, const std::vector<std::string>& lines) {
   if (g_quiet) return;
   std::size_t inner = width(heading) + 2;
   for (const auto& l : lines) inner = std::max(inner, width(l));
-  print("╭─ " + styled(heading, fmt::emphasis::bold) + " " + repeat("─", inner - width(heading) - 1) + "╮");
+  print("╭─ " + styled(heading, fmt::emphasis::bold) + " " +
+        repeat("─", inner - width(heading) - 1) + "╮");
   for (const auto& l : lines) print("│ " + pad(l, inner) + " │");
   print("╰" + repeat("─", inner + 2) + "╯");
 }
@@ -97,7 +110,8 @@ void print(const std::string& line) {
   std::fflush(stdout);
 }
 
-ProgressBar::ProgressBar(std::string label, std::size_t total) : label_(std::move(label)), total_(total) {}
+ProgressBar::ProgressBar(std::string label, std::size_t total)
+    : label_(std::move(label)), total_(total) {}
 
 void ProgressBar::update(std::size_t done, const std::string& status) {
   if (!g_tty) return;
@@ -117,10 +131,12 @@ void Table::print() const {
   std::vector<std::size_t> widths(headers_.size());
   for (std::size_t c = 0; c < headers_.size(); ++c) widths[c] = width(headers_[c]);
   for (const auto& row : rows_)
-    for (std::size_t c = 0; c < row.size() && c < widths.size(); ++c) widths[c] = std::max(widths[c], width(row[c]));
+    for (std::size_t c = 0; c < row.size() && c < widths.size(); ++c)
+      widths[c] = std::max(widths[c], width(row[c]));
   auto line = [&](const std::string& l, const std::string& m, const std::string& r) {
     std::string s = l;
-    for (std::size_t c = 0; c < widths.size(); ++c) s += repeat("─", widths[c] + 2) + (c + 1 < widths.size() ? m : r);
+    for (std::size_t c = 0; c < widths.size(); ++c)
+      s += repeat("─", widths[c] + 2) + (c + 1 < widths.size() ? m : r);
     return s;
   };
   auto cells = [&](const std::vector<std::string>& row, bool bold) {
@@ -154,7 +170,8 @@ void plot(const std::string& heading, const std::vector<Series>& series, int hei
   // One column per epoch, stretched to at least 40 columns so short runs stay readable.
   const std::size_t cols = std::max<std::size_t>(points, 40);
   const char* marks[] = {"●", "◆", "▲", "■"};
-  std::vector<std::vector<std::string>> grid(static_cast<std::size_t>(height), std::vector<std::string>(cols, " "));
+  std::vector<std::vector<std::string>> grid(static_cast<std::size_t>(height),
+                                             std::vector<std::string>(cols, " "));
   for (std::size_t k = 0; k < series.size(); ++k) {
     const auto& values = series[k].second;
     for (std::size_t i = 0; i < values.size(); ++i) {
@@ -173,7 +190,8 @@ void plot(const std::string& heading, const std::vector<Series>& series, int hei
   }
   print(fmt::format("{:>8} └{}", "", repeat("─", cols)));
   std::string legend = fmt::format("{:>10}epoch 1 … {}   ", "", points);
-  for (std::size_t k = 0; k < series.size(); ++k) legend += fmt::format("{} {}  ", marks[k % 4], series[k].first);
+  for (std::size_t k = 0; k < series.size(); ++k)
+    legend += fmt::format("{} {}  ", marks[k % 4], series[k].first);
   print(legend);
 }
 
@@ -194,7 +212,8 @@ void draw_digits(const std::vector<const float*>& images, const std::vector<std:
     std::string line;
     for (const float* img : images) {
       std::string row;
-      for (std::size_t c = 0; c < shown; ++c) row += shades[static_cast<int>(std::lround(pixel(img, r, c) * 4))];
+      for (std::size_t c = 0; c < shown; ++c)
+        row += shades[static_cast<int>(std::lround(pixel(img, r, c) * 4))];
       line += pad(row, cell);
     }
     print(line);
@@ -207,7 +226,9 @@ void draw_digits(const std::vector<const float*>& images, const std::vector<std:
 CsvLog::CsvLog(std::string path, std::vector<std::string> columns)
     : path_(std::move(path)), columns_(std::move(columns)) {}
 
-void CsvLog::add(const std::vector<double>& values) { rows_.push_back(values); }
+void CsvLog::add(const std::vector<double>& values) {
+  rows_.push_back(values);
+}
 
 void CsvLog::save() const {
   if (path_.empty()) return;
@@ -217,9 +238,11 @@ void CsvLog::save() const {
   {
     std::ofstream out(tmp);
     if (!out) throw std::runtime_error("--csv: cannot write " + tmp);
-    for (std::size_t c = 0; c < columns_.size(); ++c) out << columns_[c] << (c + 1 < columns_.size() ? "," : "\n");
+    for (std::size_t c = 0; c < columns_.size(); ++c)
+      out << columns_[c] << (c + 1 < columns_.size() ? "," : "\n");
     for (const auto& row : rows_)
-      for (std::size_t c = 0; c < row.size(); ++c) out << fmt::format("{:.6g}", row[c]) << (c + 1 < row.size() ? "," : "\n");
+      for (std::size_t c = 0; c < row.size(); ++c)
+        out << fmt::format("{:.6g}", row[c]) << (c + 1 < row.size() ? "," : "\n");
     if (!out.flush()) throw std::runtime_error("--csv: write failed for " + tmp);
   }
   std::filesystem::rename(tmp, target);  // never leave a half-written file under the real name
@@ -239,6 +262,8 @@ std::string seconds(double s) {
   return s < 1.0 ? fmt::format("{:.0f} ms", s * 1000.0) : fmt::format("{:.1f} s", s);
 }
 
-std::string percent(double fraction) { return fmt::format("{:.1f}%", 100.0 * fraction); }
+std::string percent(double fraction) {
+  return fmt::format("{:.1f}%", 100.0 * fraction);
+}
 
 }  // namespace milestone

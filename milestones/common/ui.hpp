@@ -18,7 +18,8 @@ namespace milestone {
 
 /// Flags every milestone accepts; defaults are set by each program to the course's values.
 struct Flags {
-  Flags(int epochs, std::size_t batch_size, float lr) : epochs(epochs), batch_size(batch_size), lr(lr) {}
+  Flags(int epochs, std::size_t batch_size, float lr)
+      : epochs(epochs), batch_size(batch_size), lr(lr) {}
   int epochs = 1;
   std::size_t batch_size = 32;
   float lr = 0.01f;

@@ -85,12 +85,16 @@ TEST(Transforms, TransformDatasetAugmentsInputsThatBatchAsUsual) {
 }
 
 TEST(Transforms, BadInputGivesClearErrors) {
-  expect_throw_with<std::invalid_argument>([] { RandomHorizontalFlip(1.5f); },
-                                           "RandomHorizontalFlip: probability must be between 0 and 1, got 1.5");
+  expect_throw_with<std::invalid_argument>(
+      [] { RandomHorizontalFlip(1.5f); },
+      "RandomHorizontalFlip: probability must be between 0 and 1, got 1.5");
   expect_throw_with<ShapeError>([] { RandomCrop(4)(Tensor::zeros({4})); },
                                 "RandomCrop: expected an image [H, W] or [C, H, W], got [4]");
-  expect_throw_with<ShapeError>([] { RandomCrop(10, 1)(Tensor::zeros({4, 4})); },
-                                "RandomCrop: crop 10x10 is larger than the padded image 6x6");
+  expect_throw_with<ShapeError>(
+      [] {
+        RandomCrop(10, 1)(Tensor::zeros({4, 4}));
+      },
+      "RandomCrop: crop 10x10 is larger than the padded image 6x6");
   auto base = std::make_shared<TensorDataset>(std::vector<Tensor>{Tensor::zeros({2, 2})});
   expect_throw_with<std::invalid_argument>(
       [&] { TransformDataset(base, RandomHorizontalFlip(), 3).get(0); }, "field 3 does not exist");

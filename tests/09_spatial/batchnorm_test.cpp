@@ -18,8 +18,8 @@ TEST(BatchNorm, NormalisesAHandComputedChannel) {
   // mean 2.5, biased variance 1.25: x̂ = (x − 2.5)/√1.25001
   const Tensor y = bn(Tensor({{{{1, 2}, {3, 4}}}}));
   expect_near(y, Tensor({{{{-1.341635f, -0.447212f}, {0.447212f, 1.341635f}}}}), 1e-5f);
-  EXPECT_NEAR(bn.running_mean.data()(0), 0.25f, 1e-6f);   // 0.9·0 + 0.1·2.5
-  EXPECT_NEAR(bn.running_var.data()(0), 1.025f, 1e-6f);   // 0.9·1 + 0.1·1.25
+  EXPECT_NEAR(bn.running_mean.data()(0), 0.25f, 1e-6f);  // 0.9·0 + 0.1·2.5
+  EXPECT_NEAR(bn.running_var.data()(0), 1.025f, 1e-6f);  // 0.9·1 + 0.1·1.25
 }
 
 TEST(BatchNorm, TrainingOutputHasZeroMeanAndUnitStdPerChannel) {
@@ -80,8 +80,8 @@ TEST(Gradcheck, BatchNorm2dTraining) {
   Tensor rm = Tensor::zeros({3}), rv = Tensor::ones({3});
   expect_gradcheck(
       [&](const std::vector<Tensor>& t) { return batch_norm2d(t[0], t[1], t[2], rm, rv, true); },
-      {Tensor::randn({2, 3, 3, 3}, true), Tensor::randn({3}, true), Tensor::randn({3}, true)}, 1e-3f, 2e-3,
-      2e-2);
+      {Tensor::randn({2, 3, 3, 3}, true), Tensor::randn({3}, true), Tensor::randn({3}, true)},
+      1e-3f, 2e-3, 2e-2);
 }
 
 TEST(Gradcheck, BatchNorm2dEval) {
@@ -96,16 +96,18 @@ TEST(BatchNorm, CheckpointsKeepTheRunningStatistics) {
   manual_seed(5);
   auto make = [] {
     return std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
-        std::make_shared<Conv2d>(1, 2, 3), std::make_shared<BatchNorm2d>(2), std::make_shared<Flatten>(),
-        std::make_shared<Linear>(8, 2)});
+        std::make_shared<Conv2d>(1, 2, 3), std::make_shared<BatchNorm2d>(2),
+        std::make_shared<Flatten>(), std::make_shared<Linear>(8, 2)});
   };
   auto model = make();
   SGD optimizer(model->parameters(), 0.1f);
   Trainer trainer(*model, optimizer, cross_entropy);
-  auto data = std::make_shared<TensorDataset>(std::vector<Tensor>{Tensor::randn({8, 1, 4, 4}), Tensor({0, 1, 0, 1, 1, 0, 1, 0})});
+  auto data = std::make_shared<TensorDataset>(
+      std::vector<Tensor>{Tensor::randn({8, 1, 4, 4}), Tensor({0, 1, 0, 1, 1, 0, 1, 0})});
   DataLoader loader(data, DataLoaderOptions(4));
   trainer.train_epoch(loader);
-  const std::string path = (std::filesystem::temp_directory_path() / "tinytorch_bn_checkpoint.safetensors").string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "tinytorch_bn_checkpoint.safetensors").string();
   trainer.save_checkpoint(path);
 
   auto restored = make();
@@ -122,9 +124,21 @@ TEST(BatchNorm, CheckpointsKeepTheRunningStatistics) {
 
 TEST(BatchNorm, BadInputGivesClearErrors) {
   BatchNorm2d bn(3);
-  expect_throw_with<ShapeError>([&] { bn(Tensor::zeros({2, 4, 3, 3})); }, "BatchNorm2d: expected 3 channels, got input [2, 4, 3, 3]");
-  expect_throw_with<ShapeError>([&] { bn(Tensor::zeros({2, 3})); }, "batch_norm2d: expected 4-D input [N, C, H, W], got [2, 3]");
-  expect_throw_with<ShapeError>([&] { bn(Tensor::zeros({1, 3, 1, 1})); }, "training needs more than one value per channel");
+  expect_throw_with<ShapeError>(
+      [&] {
+        bn(Tensor::zeros({2, 4, 3, 3}));
+      },
+      "BatchNorm2d: expected 3 channels, got input [2, 4, 3, 3]");
+  expect_throw_with<ShapeError>(
+      [&] {
+        bn(Tensor::zeros({2, 3}));
+      },
+      "batch_norm2d: expected 4-D input [N, C, H, W], got [2, 3]");
+  expect_throw_with<ShapeError>(
+      [&] {
+        bn(Tensor::zeros({1, 3, 1, 1}));
+      },
+      "training needs more than one value per channel");
   expect_throw_with<std::invalid_argument>([] { BatchNorm2d(0); }, "num_features must be >= 1");
 }
 

@@ -32,7 +32,8 @@ TEST(Spatial, Conv2dOutputShapes) {
   EXPECT_EQ(Conv2d(1, 4, 3, 1, 1)(Tensor::randn({1, 1, 28, 28})).shape(), (Shape{1, 4, 28, 28}));
   EXPECT_EQ(Conv2d(1, 2, 3, 2)(Tensor::randn({1, 1, 16, 16})).shape(), (Shape{1, 2, 7, 7}));
   EXPECT_EQ(Conv2d(3, 16, 3)(Tensor::zeros({1, 3, 8, 8})).shape(), (Shape{1, 16, 6, 6}));
-  EXPECT_EQ(Conv2d(2, 3, KernelSize{2, 3})(Tensor::randn({1, 2, 5, 6})).shape(), (Shape{1, 3, 4, 4}));
+  EXPECT_EQ(Conv2d(2, 3, KernelSize{2, 3})(Tensor::randn({1, 2, 5, 6})).shape(),
+            (Shape{1, 3, 4, 4}));
 }
 
 TEST(Spatial, Conv2dParameterCounts) {
@@ -95,7 +96,8 @@ TEST(Spatial, EdgeKernelFindsTheVerticalEdge) {
 }
 
 TEST(Spatial, Conv2dHandComputedWithPaddingStrideAndBias) {
-  // x = 3x3 ramp 1..9, w = [[1, 0], [0, -1]] (x[i][j] − x[i+1][j+1]), bias 0.5, padding 1, stride 2.
+  // x = 3x3 ramp 1..9, w = [[1, 0], [0, -1]] (x[i][j] − x[i+1][j+1]), bias 0.5, padding 1,
+  // stride 2.
   const Tensor x({{{{1, 2, 3}, {4, 5, 6}, {7, 8, 9}}}});
   const Tensor w({{{{1, 0}, {0, -1}}}});
   const Tensor b({0.5f});
@@ -189,14 +191,22 @@ TEST(Gradcheck, MaxPool2dOverlapping) {
   x.data() *= 0.1f;
   x.requires_grad_();
   expect_gradcheck([](const std::vector<Tensor>& t) { return max_pool2d(t[0], {3, 3}, 1); }, {x});
-  expect_gradcheck([](const std::vector<Tensor>& t) { return max_pool2d(t[0], {2, 3}, 2, 1); }, {x});
+  expect_gradcheck(
+      [](const std::vector<Tensor>& t) {
+        return max_pool2d(t[0], {2, 3}, 2, 1);
+      },
+      {x});
 }
 
 TEST(Gradcheck, AvgPool2d) {
   manual_seed(15);
   const Tensor x = Tensor::randn({2, 2, 5, 5}, true);
   expect_gradcheck([](const std::vector<Tensor>& t) { return avg_pool2d(t[0], {3, 3}, 1); }, {x});
-  expect_gradcheck([](const std::vector<Tensor>& t) { return avg_pool2d(t[0], {2, 2}, 2, 1); }, {x});
+  expect_gradcheck(
+      [](const std::vector<Tensor>& t) {
+        return avg_pool2d(t[0], {2, 2}, 2, 1);
+      },
+      {x});
 }
 
 TEST(Gradcheck, ConvReluPoolChain) {
@@ -218,12 +228,12 @@ struct ConvCase {
 
 TEST(Spatial, FastConvMatchesReferenceOnRandomCases) {
   std::mt19937 gen(21);
-  const std::vector<ConvCase> cases = {
-      {2, 1, 8, 8, 8, 3, 3, 1, 0}, {3, 2, 7, 9, 4, 2, 3, 2, 1}, {1, 3, 6, 6, 2, 5, 5, 1, 2},
-      {2, 4, 5, 5, 3, 1, 1, 1, 0}, {4, 2, 9, 6, 5, 3, 2, 3, 1}, {1, 1, 4, 4, 1, 4, 4, 1, 0}};
+  const std::vector<ConvCase> cases = {{2, 1, 8, 8, 8, 3, 3, 1, 0}, {3, 2, 7, 9, 4, 2, 3, 2, 1},
+                                       {1, 3, 6, 6, 2, 5, 5, 1, 2}, {2, 4, 5, 5, 3, 1, 1, 1, 0},
+                                       {4, 2, 9, 6, 5, 3, 2, 3, 1}, {1, 1, 4, 4, 1, 4, 4, 1, 0}};
   for (const ConvCase& k : cases) {
     SCOPED_TRACE(::testing::Message() << "case n=" << k.n << " c=" << k.c << " kernel=" << k.kh
-                                    << "x" << k.kw << " stride=" << k.stride << " pad=" << k.pad);
+                                      << "x" << k.kw << " stride=" << k.stride << " pad=" << k.pad);
     manual_seed(gen());
     Tensor x = Tensor::randn({k.n, k.c, k.h, k.w}, true);
     Tensor w = Tensor::randn({k.o, k.c, k.kh, k.kw}, true);
@@ -233,7 +243,8 @@ TEST(Spatial, FastConvMatchesReferenceOnRandomCases) {
 
     const Tensor g = Tensor::randn(y.shape());
     y.backward(g);
-    const Conv2dGrads ref = conv2d_backward_reference(x.data(), w.data(), g.data(), k.stride, k.pad);
+    const Conv2dGrads ref =
+        conv2d_backward_reference(x.data(), w.data(), g.data(), k.stride, k.pad);
     expect_near(x.grad(), Tensor(ref.input), 1e-4f);
     expect_near(w.grad(), Tensor(ref.weight), 1e-3f);
     expect_near(b.grad(), Tensor(ref.bias), 1e-3f);
@@ -241,12 +252,14 @@ TEST(Spatial, FastConvMatchesReferenceOnRandomCases) {
 }
 
 TEST(Spatial, FastPoolsMatchReferenceOnRandomCases) {
-  const std::vector<ConvCase> cases = {{2, 3, 8, 8, 0, 2, 2, 2, 0}, {1, 2, 7, 7, 0, 3, 3, 2, 1},
-                                       {2, 1, 5, 6, 0, 3, 2, 1, 1}, {1, 1, 9, 9, 0, 3, 3, 3, 0}};
+  const std::vector<ConvCase> cases = {{2, 3, 8, 8, 0, 2, 2, 2, 0},
+                                       {1, 2, 7, 7, 0, 3, 3, 2, 1},
+                                       {2, 1, 5, 6, 0, 3, 2, 1, 1},
+                                       {1, 1, 9, 9, 0, 3, 3, 3, 0}};
   std::uint64_t seed = 30;
   for (const ConvCase& k : cases) {
-    SCOPED_TRACE(::testing::Message() << "pool " << k.kh << "x" << k.kw << " stride " << k.stride
-                                    << " pad " << k.pad);
+    SCOPED_TRACE(::testing::Message()
+                 << "pool " << k.kh << "x" << k.kw << " stride " << k.stride << " pad " << k.pad);
     manual_seed(seed++);
     Tensor x = Tensor::randn({k.n, k.c, k.h, k.w}, true);
     const KernelSize kernel{k.kh, k.kw};
@@ -288,27 +301,49 @@ TEST(Spatial, ConvPoolChainGivesGradientsToInputWeightAndBias) {
 
 TEST(Spatial, BadInputGivesClearErrors) {
   Conv2d conv(1, 8, 3);
-  expect_throw_with<ShapeError>([&] { conv(Tensor::zeros({32, 64})); },
-                                "conv2d: expected 4-D input [N, C, H, W], got [32, 64]");
-  expect_throw_with<ShapeError>([&] { conv(Tensor::zeros({2, 3, 8, 8})); },
-                                "expected 1 input channels, got input [2, 3, 8, 8]");
-  expect_throw_with<ShapeError>([&] { conv(Tensor::zeros({1, 1, 2, 2})); },
-                                "kernel 3x3 is larger than the padded input 2x2");
-  expect_throw_with<std::invalid_argument>([] { Conv2d(1, 1, 3, 0); }, "stride must be >= 1, got 0");
+  expect_throw_with<ShapeError>(
+      [&] {
+        conv(Tensor::zeros({32, 64}));
+      },
+      "conv2d: expected 4-D input [N, C, H, W], got [32, 64]");
+  expect_throw_with<ShapeError>(
+      [&] {
+        conv(Tensor::zeros({2, 3, 8, 8}));
+      },
+      "expected 1 input channels, got input [2, 3, 8, 8]");
+  expect_throw_with<ShapeError>(
+      [&] {
+        conv(Tensor::zeros({1, 1, 2, 2}));
+      },
+      "kernel 3x3 is larger than the padded input 2x2");
+  expect_throw_with<std::invalid_argument>([] { Conv2d(1, 1, 3, 0); },
+                                           "stride must be >= 1, got 0");
   expect_throw_with<std::invalid_argument>([] { Conv2d(1, 1, 0); }, "kernel size must be >= 1");
   expect_throw_with<std::invalid_argument>([] { MaxPool2d(0); }, "kernel size must be >= 1");
-  expect_throw_with<ShapeError>([] { MaxPool2d(2)(Tensor::zeros({4, 4})); },
-                                "max_pool2d: expected 4-D input");
-  expect_throw_with<ShapeError>([] { AvgPool2d(5)(Tensor::zeros({1, 1, 4, 4})); },
-                                "avg_pool2d: kernel 5x5 is larger than the padded input 4x4");
+  expect_throw_with<ShapeError>(
+      [] {
+        MaxPool2d(2)(Tensor::zeros({4, 4}));
+      },
+      "max_pool2d: expected 4-D input");
+  expect_throw_with<ShapeError>(
+      [] {
+        AvgPool2d(5)(Tensor::zeros({1, 1, 4, 4}));
+      },
+      "avg_pool2d: kernel 5x5 is larger than the padded input 4x4");
   expect_throw_with<std::invalid_argument>(
-      [] { max_pool2d(Tensor::zeros({1, 1, 4, 4}), {2, 2}, 2, 2); },
+      [] {
+        max_pool2d(Tensor::zeros({1, 1, 4, 4}), {2, 2}, 2, 2);
+      },
       "padding 2 must be at most half the kernel 2x2");
   expect_throw_with<ShapeError>(
-      [] { conv2d(Tensor::zeros({1, 1, 4, 4}), Tensor::zeros({2, 1, 3}), Tensor()); },
+      [] {
+        conv2d(Tensor::zeros({1, 1, 4, 4}), Tensor::zeros({2, 1, 3}), Tensor());
+      },
       "conv2d: expected 4-D weight");
   expect_throw_with<ShapeError>(
-      [] { conv2d(Tensor::zeros({1, 1, 4, 4}), Tensor::zeros({2, 1, 3, 3}), Tensor::zeros({3})); },
+      [] {
+        conv2d(Tensor::zeros({1, 1, 4, 4}), Tensor::zeros({2, 1, 3, 3}), Tensor::zeros({3}));
+      },
       "conv2d: expected bias [2], got [3]");
 }
 

@@ -35,7 +35,8 @@ TEST(Integration, SimpleCNNLearnsDigitsAndTrainsItsConvolution) {
   const Tensor conv_after = model.parameters()[0];
   double moved = 0.0;
   for (std::size_t i = 0; i < conv_after.size(); ++i) {
-    moved = std::max(moved, static_cast<double>(std::abs(conv_after.data().data()[i] - conv_before.data().data()[i])));
+    moved = std::max(moved, static_cast<double>(std::abs(conv_after.data().data()[i] -
+                                                         conv_before.data().data()[i])));
   }
   EXPECT_GT(moved, 0.05);
 }
@@ -43,8 +44,8 @@ TEST(Integration, SimpleCNNLearnsDigitsAndTrainsItsConvolution) {
 TEST(Integration, MlpLearnsDigitsAboveChance) {
   manual_seed(7);
   const DigitsSplit digits = load_digits();
-  Sequential model({std::make_shared<Flatten>(), std::make_shared<Linear>(64, 32), std::make_shared<ReLU>(),
-                    std::make_shared<Linear>(32, 10)});
+  Sequential model({std::make_shared<Flatten>(), std::make_shared<Linear>(64, 32),
+                    std::make_shared<ReLU>(), std::make_shared<Linear>(32, 10)});
   SGD optimizer(model.parameters(), 0.05f, 0.9f);
   Trainer trainer(model, optimizer, cross_entropy);
   DataLoader train(dataset(digits.train), DataLoaderOptions(32).shuffle(true).seed(7));

@@ -87,14 +87,19 @@ Tensor softmax(const Tensor& x, int dim) {
 }
 
 Tensor log_softmax(const Tensor& x, int dim) {
-  if (x.ndim() == 0) detail::fail_shape("log_softmax: expected at least 1-D input, got a 0-d tensor");
+  if (x.ndim() == 0)
+    detail::fail_shape("log_softmax: expected at least 1-D input, got a 0-d tensor");
   const std::size_t axis = detail::normalize_axis("log_softmax", dim, x.ndim());
   Tensor out(softmax_lines(x.data(), axis, true));
   if (should_record({&x})) return attach(out, std::make_shared<LogSoftmaxBackward>(x, out, axis));
   return out;
 }
 
-std::string Softmax::repr() const { return fmt::format("Softmax(dim={})", dim_); }
-std::string LogSoftmax::repr() const { return fmt::format("LogSoftmax(dim={})", dim_); }
+std::string Softmax::repr() const {
+  return fmt::format("Softmax(dim={})", dim_);
+}
+std::string LogSoftmax::repr() const {
+  return fmt::format("LogSoftmax(dim={})", dim_);
+}
 
 }  // namespace tinytorch

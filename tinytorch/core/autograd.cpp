@@ -17,9 +17,15 @@ namespace {
 thread_local bool grad_enabled = true;
 }  // namespace
 
-bool grad_mode_enabled() { return grad_enabled; }
-NoGradGuard::NoGradGuard() : previous_(grad_enabled) { grad_enabled = false; }
-NoGradGuard::~NoGradGuard() { grad_enabled = previous_; }
+bool grad_mode_enabled() {
+  return grad_enabled;
+}
+NoGradGuard::NoGradGuard() : previous_(grad_enabled) {
+  grad_enabled = false;
+}
+NoGradGuard::~NoGradGuard() {
+  grad_enabled = previous_;
+}
 
 bool should_record(std::initializer_list<const Tensor*> inputs) {
   if (!grad_enabled) return false;
@@ -110,10 +116,10 @@ void run_backward(const Tensor& root, Array seed, bool retain_graph) {
       continue;
     }
     if (node->released()) {
-      throw std::logic_error(fmt::format(
-          "backward: the graph through {} was already freed by an earlier backward; "
-          "call backward(retain_graph=true) the first time to go through it twice",
-          node->name()));
+      throw std::logic_error(
+          fmt::format("backward: the graph through {} was already freed by an earlier backward; "
+                      "call backward(retain_graph=true) the first time to go through it twice",
+                      node->name()));
     }
     std::vector<Array> input_grads = node->apply(g);
     for (std::size_t i = 0; i < input_grads.size(); ++i) {
@@ -185,12 +191,14 @@ std::vector<Array> MulBackward::apply(const Array& g) {
 std::vector<Array> DivBackward::apply(const Array& g) {
   const Array& a = inputs()[0].data();
   const Array& b = inputs()[1].data();
-  return {needs_grad(0) ? unbroadcast(Array(g / b), inputs()[0].shape()) : kNone,  // 1/b
+  return {needs_grad(0) ? unbroadcast(Array(g / b), inputs()[0].shape()) : kNone,    // 1/b
           needs_grad(1) ? unbroadcast(Array(-g * a / (b * b)), inputs()[1].shape())  // -a/b²
                         : kNone};
 }
 
-std::vector<Array> NegBackward::apply(const Array& g) { return {Array(-g)}; }
+std::vector<Array> NegBackward::apply(const Array& g) {
+  return {Array(-g)};
+}
 
 std::vector<Array> MatmulBackward::apply(const Array& g) {
   // Promote 1-D operands as the forward did (a row [1, K], a column [K, 1]) and give g the
@@ -263,7 +271,8 @@ std::vector<Array> MaxBackward::apply(const Array& g) {
   // mask marks every maximum; ties share the gradient equally.
   const Array max_b = expand_over(out, in_shape, axes);
   Array mask = xt::cast<float>(xt::equal(a, max_b));
-  Array counts = axes.empty() ? mask : Array(xt::sum(mask, axes, xt::evaluation_strategy::immediate));
+  Array counts =
+      axes.empty() ? mask : Array(xt::sum(mask, axes, xt::evaluation_strategy::immediate));
   const Array counts_b = expand_over(counts, in_shape, axes);
   const Array g_b = expand_over(g, in_shape, axes);
   Array da = mask * g_b / counts_b;
@@ -272,11 +281,17 @@ std::vector<Array> MaxBackward::apply(const Array& g) {
 
 // ---- backward rules: element-wise math --------------------------------------------------
 
-std::vector<Array> ExpBackward::apply(const Array& g) { return {Array(g * out)}; }
+std::vector<Array> ExpBackward::apply(const Array& g) {
+  return {Array(g * out)};
+}
 
-std::vector<Array> LogBackward::apply(const Array& g) { return {Array(g / inputs()[0].data())}; }
+std::vector<Array> LogBackward::apply(const Array& g) {
+  return {Array(g / inputs()[0].data())};
+}
 
-std::vector<Array> SqrtBackward::apply(const Array& g) { return {Array(g / (2.0f * out))}; }
+std::vector<Array> SqrtBackward::apply(const Array& g) {
+  return {Array(g / (2.0f * out))};
+}
 
 std::vector<Array> PowBackward::apply(const Array& g) {
   const Array& a = inputs()[0].data();
@@ -294,9 +309,13 @@ std::vector<Array> ReluBackward::apply(const Array& g) {
   return {da};
 }
 
-std::vector<Array> SigmoidBackward::apply(const Array& g) { return {Array(g * out * (1.0f - out))}; }
+std::vector<Array> SigmoidBackward::apply(const Array& g) {
+  return {Array(g * out * (1.0f - out))};
+}
 
-std::vector<Array> TanhBackward::apply(const Array& g) { return {Array(g * (1.0f - out * out))}; }
+std::vector<Array> TanhBackward::apply(const Array& g) {
+  return {Array(g * (1.0f - out * out))};
+}
 
 std::vector<Array> GeluBackward::apply(const Array& g) {
   // gelu(x) = x·s with s = σ(kx):  d/dx = s + k·x·s·(1 − s)
@@ -318,7 +337,8 @@ std::vector<Array> SoftmaxBackward::apply(const Array& g) {
     for (std::size_t i = 0; i < s.inner; ++i) {
       const std::size_t base = o * s.n * s.inner + i;
       double dot = 0.0;  // Σ_k g_k·y_k
-      for (std::size_t k = 0; k < s.n; ++k) dot += g.data()[base + k * s.inner] * out.data()[base + k * s.inner];
+      for (std::size_t k = 0; k < s.n; ++k)
+        dot += g.data()[base + k * s.inner] * out.data()[base + k * s.inner];
       for (std::size_t k = 0; k < s.n; ++k) {
         const std::size_t j = base + k * s.inner;
         da.data()[j] = out.data()[j] * (g.data()[j] - static_cast<float>(dot));
@@ -399,7 +419,9 @@ std::vector<Array> CrossEntropyBackward::apply(const Array& g) {
   return {dz};
 }
 
-std::vector<Array> DropoutBackward::apply(const Array& g) { return {Array(g * scaled_mask)}; }
+std::vector<Array> DropoutBackward::apply(const Array& g) {
+  return {Array(g * scaled_mask)};
+}
 
 // ---- gradcheck --------------------------------------------------------------------------
 

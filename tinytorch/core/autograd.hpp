@@ -92,8 +92,8 @@ struct GradcheckResult {
 /// Compares autograd's gradients of sum(f(inputs) * r) (r a fixed random weight tensor) with
 /// central differences in every input that requires grad. Float32 needs eps around 1e-2..1e-3.
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                          const std::vector<Tensor>& inputs, float eps = 1e-3f,
-                          double atol = 1e-3, double rtol = 1e-2);
+                          const std::vector<Tensor>& inputs, float eps = 1e-3f, double atol = 1e-3,
+                          double rtol = 1e-2);
 
 // ---- backward rules of the module 01–04 ops -------------------------------------------
 // Each node is named after the op, holds only what its formula needs, and documents it.
@@ -159,7 +159,8 @@ struct ReshapeBackward : Node {
 /// out = a[rows] (index, slice, index_select along axis 0):  da = zeros, da[rows] += g
 /// (t[i] drops axis 0, but g holds the same elements in the same order either way)
 struct SliceBackward : Node {
-  SliceBackward(const Tensor& a, std::vector<std::size_t> rows) : Node({a}), rows(std::move(rows)) {}
+  SliceBackward(const Tensor& a, std::vector<std::size_t> rows)
+      : Node({a}), rows(std::move(rows)) {}
   const char* name() const override { return "SliceBackward"; }
   std::vector<Array> apply(const Array& g) override;
   std::vector<std::size_t> rows;
@@ -318,7 +319,8 @@ struct CrossEntropyBackward : Node {
 
 /// out = x·mask/(1 − p) (inverted dropout):  dx = g·mask/(1 − p)
 struct DropoutBackward : Node {
-  DropoutBackward(const Tensor& x, Array scaled_mask) : Node({x}), scaled_mask(std::move(scaled_mask)) {}
+  DropoutBackward(const Tensor& x, Array scaled_mask)
+      : Node({x}), scaled_mask(std::move(scaled_mask)) {}
   const char* name() const override { return "DropoutBackward"; }
   std::vector<Array> apply(const Array& g) override;
   void release_saved() override { scaled_mask = Array(); }

@@ -10,7 +10,8 @@ namespace tinytorch {
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   if (weight.ndim() != 2) {
-    detail::fail_shape("linear: expected a 2-D weight [in, out], got {}", shape_str(weight.shape()));
+    detail::fail_shape("linear: expected a 2-D weight [in, out], got {}",
+                       shape_str(weight.shape()));
   }
   const std::size_t in = weight.data().shape()[0], out = weight.data().shape()[1];
   if (x.ndim() == 0 || x.data().shape()[x.ndim() - 1] != in) {
@@ -21,14 +22,16 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   }
   if (x.ndim() != 2) {  // fold leading axes into N, then restore them
     std::vector<long> out_shape;
-    for (std::size_t i = 0; i + 1 < x.ndim(); ++i) out_shape.push_back(static_cast<long>(x.dim(static_cast<int>(i))));
+    for (std::size_t i = 0; i + 1 < x.ndim(); ++i)
+      out_shape.push_back(static_cast<long>(x.dim(static_cast<int>(i))));
     out_shape.push_back(static_cast<long>(out));
     return linear(x.reshape({-1, static_cast<long>(in)}), weight, bias).reshape(out_shape);
   }
   const std::size_t n = x.data().shape()[0];
   Array y = Array::from_shape({n, out});
   if (bias.defined()) {
-    for (std::size_t r = 0; r < n; ++r) std::copy(bias.data().begin(), bias.data().end(), y.data() + r * out);
+    for (std::size_t r = 0; r < n; ++r)
+      std::copy(bias.data().begin(), bias.data().end(), y.data() + r * out);
   }
   detail::gemm(false, false, n, out, in, 1.0f, x.data().data(), weight.data().data(),
                bias.defined() ? 1.0f : 0.0f, y.data());
@@ -54,7 +57,9 @@ Linear::Linear(std::size_t in_features, std::size_t out_features, bool use_bias)
   if (use_bias) bias = register_parameter("bias", Tensor::zeros({out_features}));
 }
 
-Tensor Linear::forward(const Tensor& x) { return linear(x, weight, bias); }
+Tensor Linear::forward(const Tensor& x) {
+  return linear(x, weight, bias);
+}
 
 std::string Linear::repr() const {
   return fmt::format("Linear(in_features={}, out_features={}, bias={})", in_features, out_features,
@@ -71,7 +76,8 @@ Tensor dropout(const Tensor& x, float p, bool training) {
   std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
   for (float& m : mask) m = uniform(detail::rng()) < 1.0f - p ? scale : 0.0f;
   Tensor out(Array(x.data() * mask));
-  if (should_record({&x})) return attach(out, std::make_shared<DropoutBackward>(x, std::move(mask)));
+  if (should_record({&x}))
+    return attach(out, std::make_shared<DropoutBackward>(x, std::move(mask)));
   return out;
 }
 
@@ -81,7 +87,9 @@ Dropout::Dropout(float p) : p_(p) {
   }
 }
 
-std::string Dropout::repr() const { return fmt::format("Dropout(p={})", p_); }
+std::string Dropout::repr() const {
+  return fmt::format("Dropout(p={})", p_);
+}
 
 Sequential::Sequential(std::vector<std::shared_ptr<Module>> modules) {
   for (auto& m : modules) push_back(std::move(m));
@@ -100,7 +108,8 @@ Tensor Sequential::forward(const Tensor& x) {
 
 Module& Sequential::operator[](std::size_t i) const {
   if (i >= size()) {
-    throw std::out_of_range(fmt::format("Sequential: index {} out of range for {} modules", i, size()));
+    throw std::out_of_range(
+        fmt::format("Sequential: index {} out of range for {} modules", i, size()));
   }
   return *children()[i].second;
 }

@@ -19,7 +19,8 @@ Tensor mse_loss(const Tensor& pred, const Tensor& target) {
     total += d * d;
   }
   Tensor out = Tensor::scalar(static_cast<float>(total / static_cast<double>(pred.size())));
-  if (should_record({&pred, &target})) return attach(out, std::make_shared<MseBackward>(pred, target));
+  if (should_record({&pred, &target}))
+    return attach(out, std::make_shared<MseBackward>(pred, target));
   return out;
 }
 
@@ -31,8 +32,8 @@ std::vector<std::size_t> checked_labels(const Tensor& labels, std::size_t classe
   for (std::size_t i = 0; i < out.size(); ++i) {
     const float v = labels.data().data()[i];
     if (!(v >= 0.0f && v < static_cast<float>(classes)) || v != std::floor(v)) {
-      detail::fail_arg("cross_entropy: label {} at position {} is not a class index in [0, {})", v, i,
-                       classes);
+      detail::fail_arg("cross_entropy: label {} at position {} is not a class index in [0, {})", v,
+                       i, classes);
     }
     out[i] = static_cast<std::size_t>(v);
   }
@@ -43,14 +44,16 @@ std::vector<std::size_t> checked_labels(const Tensor& labels, std::size_t classe
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
   if (logits.ndim() != 2) {
-    detail::fail_shape("cross_entropy: expected 2-D logits [N, C], got {}", shape_str(logits.shape()));
+    detail::fail_shape("cross_entropy: expected 2-D logits [N, C], got {}",
+                       shape_str(logits.shape()));
   }
   const std::size_t n = logits.data().shape()[0], c = logits.data().shape()[1];
   if (labels.ndim() != 1 || labels.size() != n) {
     detail::fail_shape("cross_entropy: expected labels [{}] for logits {}, got {}", n,
                        shape_str(logits.shape()), shape_str(labels.shape()));
   }
-  if (n == 0) detail::fail_shape("cross_entropy: empty batch (logits {})", shape_str(logits.shape()));
+  if (n == 0)
+    detail::fail_shape("cross_entropy: empty batch (logits {})", shape_str(logits.shape()));
   const std::vector<std::size_t> y = checked_labels(labels, c);
   // One pass per row: stable log-sum-exp, the NLL term, and the probabilities backward needs.
   Array probs = Array::from_shape({n, c});
@@ -75,8 +78,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
 
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
   if (probs.shape() != targets.shape()) {
-    detail::fail_shape("binary_cross_entropy: probabilities {} and targets {} must have the same shape",
-                       shape_str(probs.shape()), shape_str(targets.shape()));
+    detail::fail_shape(
+        "binary_cross_entropy: probabilities {} and targets {} must have the same shape",
+        shape_str(probs.shape()), shape_str(targets.shape()));
   }
   double total = 0.0;
   for (std::size_t i = 0; i < probs.size(); ++i) {

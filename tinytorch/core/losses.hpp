@@ -29,13 +29,19 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets);
 class MSELoss {
  public:
   Tensor forward(const Tensor& pred, const Tensor& target) const { return mse_loss(pred, target); }
-  Tensor operator()(const Tensor& pred, const Tensor& target) const { return forward(pred, target); }
+  Tensor operator()(const Tensor& pred, const Tensor& target) const {
+    return forward(pred, target);
+  }
 };
 
 class CrossEntropyLoss {
  public:
-  Tensor forward(const Tensor& logits, const Tensor& labels) const { return cross_entropy(logits, labels); }
-  Tensor operator()(const Tensor& logits, const Tensor& labels) const { return forward(logits, labels); }
+  Tensor forward(const Tensor& logits, const Tensor& labels) const {
+    return cross_entropy(logits, labels);
+  }
+  Tensor operator()(const Tensor& logits, const Tensor& labels) const {
+    return forward(logits, labels);
+  }
 };
 
 class BinaryCrossEntropyLoss {
@@ -43,7 +49,9 @@ class BinaryCrossEntropyLoss {
   Tensor forward(const Tensor& probs, const Tensor& targets) const {
     return binary_cross_entropy(probs, targets);
   }
-  Tensor operator()(const Tensor& probs, const Tensor& targets) const { return forward(probs, targets); }
+  Tensor operator()(const Tensor& probs, const Tensor& targets) const {
+    return forward(probs, targets);
+  }
 };
 
 }  // namespace tinytorch

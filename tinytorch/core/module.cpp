@@ -30,7 +30,8 @@ Tensor Module::register_buffer(const std::string& name, Tensor value) {
   return value;
 }
 
-void Module::collect(const std::string& prefix, NamedTensors Module::*list, NamedTensors& out) const {
+void Module::collect(const std::string& prefix, NamedTensors Module::*list,
+                     NamedTensors& out) const {
   for (const auto& [name, tensor] : this->*list) out.emplace_back(prefix + name, tensor);
   for (const auto& [name, child] : children_) child->collect(prefix + name + ".", list, out);
 }

@@ -10,7 +10,8 @@ namespace tinytorch {
 Optimizer::Optimizer(std::vector<Tensor> params, float lr) : params_(std::move(params)), lr_(lr) {
   for (std::size_t i = 0; i < params_.size(); ++i) {
     if (!params_[i].defined() || !params_[i].requires_grad()) {
-      detail::fail_arg("optimizer: parameter {} does not require gradients; set requires_grad=true", i);
+      detail::fail_arg("optimizer: parameter {} does not require gradients; set requires_grad=true",
+                       i);
     }
   }
   if (!(lr >= 0.0f)) detail::fail_arg("optimizer: learning rate must be >= 0, got {}", lr);
@@ -111,7 +112,8 @@ void SGD::set_momentum_state(const std::vector<Tensor>& state) {
   }
   OptimizerState named;
   for (std::size_t i = 0; i < state.size(); ++i) {
-    named[fmt::format("momentum.{}", i)] = state[i].defined() ? state[i] : Tensor::zeros(params_[i].shape());
+    named[fmt::format("momentum.{}", i)] =
+        state[i].defined() ? state[i] : Tensor::zeros(params_[i].shape());
   }
   load_buffers("momentum", named);
 }
@@ -141,7 +143,9 @@ Adam::Adam(std::vector<Tensor> params, float lr, std::pair<float, float> betas, 
   }
 }
 
-void Adam::step() { adam_step(false); }
+void Adam::step() {
+  adam_step(false);
+}
 
 void Adam::adam_step(bool decoupled) {
   ++step_count_;  // t is incremented first: the bias corrections use t ≥ 1

@@ -32,8 +32,9 @@ Geometry geometry(const char* op, const Shape& x, std::size_t kh, std::size_t kw
   }
   check_window(op, kh, kw, stride);
   if (kh > x[2] + 2 * pad || kw > x[3] + 2 * pad) {
-    detail::fail_shape("{}: kernel {}x{} is larger than the padded input {}x{} (input {}, padding {})",
-                       op, kh, kw, x[2] + 2 * pad, x[3] + 2 * pad, shape_str(x), pad);
+    detail::fail_shape(
+        "{}: kernel {}x{} is larger than the padded input {}x{} (input {}, padding {})", op, kh, kw,
+        x[2] + 2 * pad, x[3] + 2 * pad, shape_str(x), pad);
   }
   Geometry g{x[0], x[1], x[2], x[3], kh, kw, stride, pad, 0, 0};
   g.ho = (g.h + 2 * pad - kh) / stride + 1;
@@ -109,7 +110,8 @@ Array im2col(const Array& x, const Geometry& g) {
             }
             // Offset of output column 0's tap; negative when it lies in the left padding, so
             // it is only ever added to in-bounds column offsets j·s.
-            const long row_start = source_index(i, u, g) * static_cast<long>(g.w) + source_index(0, v, g);
+            const long row_start =
+                source_index(i, u, g) * static_cast<long>(g.w) + source_index(0, v, g);
             std::fill(dst, dst + cols_in.first, 0.0f);
             if (g.stride == 1) {  // contiguous: a plain copy
               std::copy(plane + row_start + static_cast<long>(cols_in.first),
@@ -142,7 +144,8 @@ Array col2im(const Array& cols, const Geometry& g) {
           float* plane = dx.data() + (n * g.c + c) * g.h * g.w;
           for (std::size_t i = 0; i < g.ho; ++i, src += g.wo) {
             if (i < rows.first || i >= rows.last) continue;
-            const long row_start = source_index(i, u, g) * static_cast<long>(g.w) + source_index(0, v, g);
+            const long row_start =
+                source_index(i, u, g) * static_cast<long>(g.w) + source_index(0, v, g);
             for (std::size_t j = cols_in.first; j < cols_in.last; ++j) {
               plane[row_start + static_cast<long>(j * g.stride)] += src[j];
             }
@@ -182,7 +185,8 @@ struct Conv2dBackward : Node {
     std::vector<Array> grads(inputs().size(), Array::from_shape({0}));
     if (needs_grad(0)) {  // dx = col2im(Wᵀ · gmat)
       Array dcols = Array::from_shape({taps, positions});
-      detail::gemm(true, false, taps, positions, o, 1.0f, w.data(), gmat.data(), 0.0f, dcols.data());
+      detail::gemm(true, false, taps, positions, o, 1.0f, w.data(), gmat.data(), 0.0f,
+                   dcols.data());
       grads[0] = col2im(dcols, geo);
     }
     if (needs_grad(1)) {  // dW = gmat · colsᵀ
@@ -207,14 +211,16 @@ struct Conv2dBackward : Node {
 
 void check_conv_args(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   if (weight.ndim() != 4) {
-    detail::fail_shape("conv2d: expected 4-D weight [O, C, kh, kw], got {}", shape_str(weight.shape()));
+    detail::fail_shape("conv2d: expected 4-D weight [O, C, kh, kw], got {}",
+                       shape_str(weight.shape()));
   }
   if (x.ndim() == 4 && x.dim(1) != weight.dim(1)) {
     detail::fail_shape("conv2d: input has {} channels but the weight {} expects {}", x.dim(1),
                        shape_str(weight.shape()), weight.dim(1));
   }
   if (bias.defined() && (bias.ndim() != 1 || bias.size() != weight.dim(0))) {
-    detail::fail_shape("conv2d: expected bias [{}], got {}", weight.dim(0), shape_str(bias.shape()));
+    detail::fail_shape("conv2d: expected bias [{}], got {}", weight.dim(0),
+                       shape_str(bias.shape()));
   }
 }
 
@@ -277,7 +283,8 @@ void check_pool_padding(const char* op, const Geometry& g) {
 
 Tensor max_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::size_t padding) {
   if (stride == 0) stride = kernel.first;
-  const Geometry g = geometry("max_pool2d", x.shape(), kernel.first, kernel.second, stride, padding);
+  const Geometry g =
+      geometry("max_pool2d", x.shape(), kernel.first, kernel.second, stride, padding);
   check_pool_padding("max_pool2d", g);
   Array y = Array::from_shape({g.n, g.c, g.ho, g.wo});
   std::vector<std::size_t> argmax(y.size());
@@ -291,7 +298,8 @@ Tensor max_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::s
       const Span rows = taps_inside(i, g.kh, g.h, g);
       for (std::size_t j = 0; j < g.wo; ++j, ++k) {
         const Span cols = taps_inside(j, g.kw, g.w, g);
-        const std::size_t row0 = i * g.stride - g.pad, col0 = j * g.stride - g.pad;  // wrap is undone below
+        const std::size_t row0 = i * g.stride - g.pad,
+                          col0 = j * g.stride - g.pad;  // wrap is undone below
         std::size_t best_index = base + (row0 + rows.first) * g.w + col0 + cols.first;
         float best = in[best_index];
         for (std::size_t u = rows.first; u < rows.last; ++u) {
@@ -309,7 +317,8 @@ Tensor max_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::s
     }
   }
   Tensor out(std::move(y));
-  if (should_record({&x})) return attach(out, std::make_shared<MaxPool2dBackward>(x, std::move(argmax)));
+  if (should_record({&x}))
+    return attach(out, std::make_shared<MaxPool2dBackward>(x, std::move(argmax)));
   return out;
 }
 
@@ -332,9 +341,11 @@ struct AvgPool2dBackward : Node {
         const Span rows = taps_inside(i, geo.kh, geo.h, geo);
         for (std::size_t j = 0; j < geo.wo; ++j, ++g) {
           const Span cols = taps_inside(j, geo.kw, geo.w, geo);
-          const long corner = source_index(i, 0, geo) * static_cast<long>(geo.w) + source_index(j, 0, geo);
+          const long corner =
+              source_index(i, 0, geo) * static_cast<long>(geo.w) + source_index(j, 0, geo);
           for (std::size_t u = rows.first; u < rows.last; ++u)
-            for (std::size_t v = cols.first; v < cols.last; ++v) d[corner + static_cast<long>(u * geo.w + v)] += *g * scale;
+            for (std::size_t v = cols.first; v < cols.last; ++v)
+              d[corner + static_cast<long>(u * geo.w + v)] += *g * scale;
         }
       }
     }
@@ -348,7 +359,8 @@ struct AvgPool2dBackward : Node {
 
 Tensor avg_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::size_t padding) {
   if (stride == 0) stride = kernel.first;
-  const Geometry g = geometry("avg_pool2d", x.shape(), kernel.first, kernel.second, stride, padding);
+  const Geometry g =
+      geometry("avg_pool2d", x.shape(), kernel.first, kernel.second, stride, padding);
   check_pool_padding("avg_pool2d", g);
   Array y = Array::from_shape({g.n, g.c, g.ho, g.wo});
   const float scale = 1.0f / static_cast<float>(g.kh * g.kw);
@@ -362,7 +374,8 @@ Tensor avg_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::s
         const long corner = source_index(i, 0, g) * static_cast<long>(g.w) + source_index(j, 0, g);
         float total = 0.0f;  // padding contributes zeros but still counts in kh·kw
         for (std::size_t u = rows.first; u < rows.last; ++u)
-          for (std::size_t v = cols.first; v < cols.last; ++v) total += in[corner + static_cast<long>(u * g.w + v)];
+          for (std::size_t v = cols.first; v < cols.last; ++v)
+            total += in[corner + static_cast<long>(u * g.w + v)];
         y.data()[k] = total * scale;
       }
     }
@@ -380,7 +393,10 @@ namespace {
 struct BatchNorm2dBackward : Node {
   BatchNorm2dBackward(const Tensor& x, const Tensor& gamma, const Tensor& beta, Array x_hat,
                       std::vector<float> inv_std, bool training)
-      : Node({x, gamma, beta}), x_hat(std::move(x_hat)), inv_std(std::move(inv_std)), training(training) {}
+      : Node({x, gamma, beta}),
+        x_hat(std::move(x_hat)),
+        inv_std(std::move(inv_std)),
+        training(training) {}
   const char* name() const override { return "BatchNorm2dBackward"; }
   void release_saved() override {
     x_hat = Array();
@@ -388,7 +404,8 @@ struct BatchNorm2dBackward : Node {
   }
 
   std::vector<Array> apply(const Array& g) override {
-    const std::size_t n = x_hat.shape()[0], c = x_hat.shape()[1], plane = x_hat.shape()[2] * x_hat.shape()[3];
+    const std::size_t n = x_hat.shape()[0], c = x_hat.shape()[1],
+                      plane = x_hat.shape()[2] * x_hat.shape()[3];
     const double m = static_cast<double>(n * plane);
     Array dx = Array::from_shape(x_hat.shape());
     Array dgamma = Array::from_shape({c}), dbeta = Array::from_shape({c});
@@ -411,7 +428,8 @@ struct BatchNorm2dBackward : Node {
       for (std::size_t b = 0; b < n; ++b) {
         const std::size_t base = (b * c + ch) * plane;
         for (std::size_t k = 0; k < plane; ++k) {
-          dx.data()[base + k] = scale * (g.data()[base + k] - mean_g - x_hat.data()[base + k] * mean_gx);
+          dx.data()[base + k] =
+              scale * (g.data()[base + k] - mean_g - x_hat.data()[base + k] * mean_gx);
         }
       }
     }
@@ -447,12 +465,16 @@ void channel_statistics(const Array& x, std::vector<float>& mean, std::vector<fl
 
 Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
                     Tensor& running_var, bool training, float momentum, float eps) {
-  if (x.ndim() != 4) detail::fail_shape("batch_norm2d: expected 4-D input [N, C, H, W], got {}", shape_str(x.shape()));
+  if (x.ndim() != 4)
+    detail::fail_shape("batch_norm2d: expected 4-D input [N, C, H, W], got {}",
+                       shape_str(x.shape()));
   const std::size_t n = x.dim(0), c = x.dim(1), plane = x.dim(2) * x.dim(3);
-  for (const Tensor* t : std::initializer_list<const Tensor*>{&gamma, &beta, &running_mean, &running_var}) {
+  for (const Tensor* t :
+       std::initializer_list<const Tensor*>{&gamma, &beta, &running_mean, &running_var}) {
     if (t->ndim() != 1 || t->size() != c) {
-      detail::fail_shape("batch_norm2d: expected {} channels, got input {} and a statistic of shape {}", c,
-                         shape_str(x.shape()), shape_str(t->shape()));
+      detail::fail_shape(
+          "batch_norm2d: expected {} channels, got input {} and a statistic of shape {}", c,
+          shape_str(x.shape()), shape_str(t->shape()));
     }
   }
   if (training && n * plane < 2) {
@@ -626,7 +648,8 @@ Array avg_pool2d_reference(const Array& x, KernelSize kernel, std::size_t stride
         for (std::size_t j = 0; j < g.wo; ++j) {
           float total = 0.0f;
           for (std::size_t u = 0; u < g.kh; ++u)
-            for (std::size_t v = 0; v < g.kw; ++v) total += xp(b, c, i * stride + u, j * stride + v);
+            for (std::size_t v = 0; v < g.kw; ++v)
+              total += xp(b, c, i * stride + u, j * stride + v);
           y(b, c, i, j) = total / static_cast<float>(g.kh * g.kw);
         }
   return y;
@@ -658,7 +681,8 @@ Conv2d::Conv2d(std::size_t in_channels, std::size_t out_channels, KernelSize ker
       stride(stride),
       padding(padding) {
   if (in_channels == 0 || out_channels == 0) {
-    detail::fail_arg("Conv2d: channel counts must be >= 1, got in={} out={}", in_channels, out_channels);
+    detail::fail_arg("Conv2d: channel counts must be >= 1, got in={} out={}", in_channels,
+                     out_channels);
   }
   check_window("Conv2d", kernel.first, kernel.second, stride);
   const std::size_t fan_in = in_channels * kernel.first * kernel.second;
@@ -670,7 +694,8 @@ Conv2d::Conv2d(std::size_t in_channels, std::size_t out_channels, KernelSize ker
 
 Tensor Conv2d::forward(const Tensor& x) {
   if (x.ndim() == 4 && x.dim(1) != in_channels) {
-    detail::fail_shape("Conv2d: expected {} input channels, got input {}", in_channels, shape_str(x.shape()));
+    detail::fail_shape("Conv2d: expected {} input channels, got input {}", in_channels,
+                       shape_str(x.shape()));
   }
   return conv2d(x, weight, bias, stride, padding);
 }
@@ -706,7 +731,8 @@ BatchNorm2d::BatchNorm2d(std::size_t num_features, float eps, float momentum)
 
 Tensor BatchNorm2d::forward(const Tensor& x) {
   if (x.ndim() == 4 && x.dim(1) != num_features) {
-    detail::fail_shape("BatchNorm2d: expected {} channels, got input {}", num_features, shape_str(x.shape()));
+    detail::fail_shape("BatchNorm2d: expected {} channels, got input {}", num_features,
+                       shape_str(x.shape()));
   }
   return batch_norm2d(x, gamma, beta, running_mean, running_var, is_training(), momentum, eps);
 }
@@ -717,11 +743,11 @@ std::string BatchNorm2d::repr() const {
 
 SimpleCNN::SimpleCNN(std::size_t num_classes) {
   // [N,1,8,8] -conv 3x3-> [N,8,6,6] -pool 2-> [N,8,3,3] -flatten-> [N,72] -linear-> [N,classes]
-  layers_ = register_module(
-      "layers", std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
-                    std::make_shared<Conv2d>(1, 8, 3), std::make_shared<ReLU>(),
-                    std::make_shared<MaxPool2d>(2), std::make_shared<Flatten>(),
-                    std::make_shared<Linear>(72, num_classes)}));
+  layers_ =
+      register_module("layers", std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
+                                    std::make_shared<Conv2d>(1, 8, 3), std::make_shared<ReLU>(),
+                                    std::make_shared<MaxPool2d>(2), std::make_shared<Flatten>(),
+                                    std::make_shared<Linear>(72, num_classes)}));
 }
 
 SimpleCNN::SimpleCNN(Blocks, std::size_t in_channels, std::size_t image_size,
@@ -729,12 +755,12 @@ SimpleCNN::SimpleCNN(Blocks, std::size_t in_channels, std::size_t image_size,
   if (image_size < 4) detail::fail_arg("SimpleCNN: image_size must be >= 4, got {}", image_size);
   const std::size_t side = image_size / 2 / 2;  // padding 1 keeps the size; each pool halves it
   layers_ = register_module(
-      "layers", std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
-                    std::make_shared<Conv2d>(in_channels, 16, 3, 1, 1), std::make_shared<ReLU>(),
-                    std::make_shared<MaxPool2d>(2),
-                    std::make_shared<Conv2d>(16, 32, 3, 1, 1), std::make_shared<ReLU>(),
-                    std::make_shared<MaxPool2d>(2), std::make_shared<Flatten>(),
-                    std::make_shared<Linear>(32 * side * side, num_classes)}));
+      "layers",
+      std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
+          std::make_shared<Conv2d>(in_channels, 16, 3, 1, 1), std::make_shared<ReLU>(),
+          std::make_shared<MaxPool2d>(2), std::make_shared<Conv2d>(16, 32, 3, 1, 1),
+          std::make_shared<ReLU>(), std::make_shared<MaxPool2d>(2), std::make_shared<Flatten>(),
+          std::make_shared<Linear>(32 * side * side, num_classes)}));
 }
 
 std::shared_ptr<SimpleCNN> SimpleCNN::two_block(std::size_t in_channels, std::size_t image_size,

@@ -1,7 +1,8 @@
 // Module 09 — Spatial: convolution and pooling over NCHW images, with backward passes.
 //
 //   Shapes: N = batch, C = input channels, O = output channels, H, W = input height/width,
-//           kh, kw = kernel size, s = stride, p = padding, Ho = ⌊(H + 2p − kh)/s⌋ + 1 (same for Wo).
+//           kh, kw = kernel size, s = stride, p = padding, Ho = ⌊(H + 2p − kh)/s⌋ + 1 (same for
+//           Wo).
 //
 //   conv2d      y[n,o,i,j] = b[o] + Σ_{c,u,v} w[o,c,u,v] · x_pad[n, c, i·s + u, j·s + v]
 //               (cross-correlation: the kernel is not flipped; zero padding)

@@ -129,9 +129,15 @@ TensorImpl& Tensor::impl() {
   return *impl_;
 }
 
-Shape Tensor::shape() const { return detail::to_shape(impl().data.shape()); }
-std::size_t Tensor::size() const { return impl().data.size(); }
-std::size_t Tensor::ndim() const { return impl().data.dimension(); }
+Shape Tensor::shape() const {
+  return detail::to_shape(impl().data.shape());
+}
+std::size_t Tensor::size() const {
+  return impl().data.size();
+}
+std::size_t Tensor::ndim() const {
+  return impl().data.dimension();
+}
 
 std::size_t Tensor::dim(int axis) const {
   return impl().data.shape()[detail::normalize_axis("dim", axis, ndim())];
@@ -139,22 +145,31 @@ std::size_t Tensor::dim(int axis) const {
 
 float Tensor::item() const {
   if (size() != 1) {
-    detail::fail_shape("item: expected a tensor with one element, got shape {}", shape_str(shape()));
+    detail::fail_shape("item: expected a tensor with one element, got shape {}",
+                       shape_str(shape()));
   }
   return *impl().data.data();
 }
 
-Array& Tensor::data() { return impl().data; }
-const Array& Tensor::data() const { return impl().data; }
+Array& Tensor::data() {
+  return impl().data;
+}
+const Array& Tensor::data() const {
+  return impl().data;
+}
 
-bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
+bool Tensor::requires_grad() const {
+  return impl_ && impl_->requires_grad;
+}
 
 Tensor& Tensor::requires_grad_(bool on) {
   impl().requires_grad = on;
   return *this;
 }
 
-Tensor Tensor::grad() const { return impl().grad; }
+Tensor Tensor::grad() const {
+  return impl().grad;
+}
 
 void Tensor::set_grad(const Tensor& grad) {
   if (grad.defined() && grad.shape() != shape()) {
@@ -164,16 +179,22 @@ void Tensor::set_grad(const Tensor& grad) {
   impl().grad = grad;
 }
 
-void Tensor::zero_grad() { impl().grad = Tensor(); }
+void Tensor::zero_grad() {
+  impl().grad = Tensor();
+}
 
-const std::shared_ptr<Node>& Tensor::grad_fn() const { return impl().grad_fn; }
+const std::shared_ptr<Node>& Tensor::grad_fn() const {
+  return impl().grad_fn;
+}
 
 void Tensor::set_grad_fn(std::shared_ptr<Node> node) {
   impl().grad_fn = std::move(node);
   if (impl_->grad_fn) impl_->requires_grad = true;
 }
 
-Tensor Tensor::clone() const { return Tensor(Array(data()), false); }
+Tensor Tensor::clone() const {
+  return Tensor(Array(data()), false);
+}
 
 Tensor Tensor::detach() const {
   Tensor out;
@@ -197,25 +218,29 @@ Array broadcast_op(const char* name, const Tensor& a, const Tensor& b, Op op) {
 }  // namespace
 
 Tensor operator+(const Tensor& a, const Tensor& b) {
-  Tensor out(broadcast_op("add", a, b, [](const Array& x, const Array& y) -> Array { return x + y; }));
+  Tensor out(
+      broadcast_op("add", a, b, [](const Array& x, const Array& y) -> Array { return x + y; }));
   if (should_record({&a, &b})) return attach(out, std::make_shared<AddBackward>(a, b));
   return out;
 }
 
 Tensor operator-(const Tensor& a, const Tensor& b) {
-  Tensor out(broadcast_op("sub", a, b, [](const Array& x, const Array& y) -> Array { return x - y; }));
+  Tensor out(
+      broadcast_op("sub", a, b, [](const Array& x, const Array& y) -> Array { return x - y; }));
   if (should_record({&a, &b})) return attach(out, std::make_shared<SubBackward>(a, b));
   return out;
 }
 
 Tensor operator*(const Tensor& a, const Tensor& b) {
-  Tensor out(broadcast_op("mul", a, b, [](const Array& x, const Array& y) -> Array { return x * y; }));
+  Tensor out(
+      broadcast_op("mul", a, b, [](const Array& x, const Array& y) -> Array { return x * y; }));
   if (should_record({&a, &b})) return attach(out, std::make_shared<MulBackward>(a, b));
   return out;
 }
 
 Tensor operator/(const Tensor& a, const Tensor& b) {
-  Tensor out(broadcast_op("div", a, b, [](const Array& x, const Array& y) -> Array { return x / y; }));
+  Tensor out(
+      broadcast_op("div", a, b, [](const Array& x, const Array& y) -> Array { return x / y; }));
   if (should_record({&a, &b})) return attach(out, std::make_shared<DivBackward>(a, b));
   return out;
 }
@@ -226,14 +251,30 @@ Tensor operator-(const Tensor& a) {
   return out;
 }
 
-Tensor operator+(const Tensor& a, float b) { return a + Tensor::scalar(b); }
-Tensor operator-(const Tensor& a, float b) { return a - Tensor::scalar(b); }
-Tensor operator*(const Tensor& a, float b) { return a * Tensor::scalar(b); }
-Tensor operator/(const Tensor& a, float b) { return a / Tensor::scalar(b); }
-Tensor operator+(float a, const Tensor& b) { return Tensor::scalar(a) + b; }
-Tensor operator-(float a, const Tensor& b) { return Tensor::scalar(a) - b; }
-Tensor operator*(float a, const Tensor& b) { return Tensor::scalar(a) * b; }
-Tensor operator/(float a, const Tensor& b) { return Tensor::scalar(a) / b; }
+Tensor operator+(const Tensor& a, float b) {
+  return a + Tensor::scalar(b);
+}
+Tensor operator-(const Tensor& a, float b) {
+  return a - Tensor::scalar(b);
+}
+Tensor operator*(const Tensor& a, float b) {
+  return a * Tensor::scalar(b);
+}
+Tensor operator/(const Tensor& a, float b) {
+  return a / Tensor::scalar(b);
+}
+Tensor operator+(float a, const Tensor& b) {
+  return Tensor::scalar(a) + b;
+}
+Tensor operator-(float a, const Tensor& b) {
+  return Tensor::scalar(a) - b;
+}
+Tensor operator*(float a, const Tensor& b) {
+  return Tensor::scalar(a) * b;
+}
+Tensor operator/(float a, const Tensor& b) {
+  return Tensor::scalar(a) / b;
+}
 
 Tensor Tensor::exp() const {
   Tensor out(Array(xt::exp(data())));
@@ -271,8 +312,8 @@ Array matmul_forward(const Array& a, const Array& b) {
   const std::size_t kb = rb == 1 ? b.shape()[0] : b.shape()[rb - 2];
   if (ka != kb) {
     detail::fail_shape("matmul: inner dimensions differ: {} @ {} ({} != {})",
-                       shape_str(detail::to_shape(a.shape())), shape_str(detail::to_shape(b.shape())),
-                       ka, kb);
+                       shape_str(detail::to_shape(a.shape())),
+                       shape_str(detail::to_shape(b.shape())), ka, kb);
   }
   if (ra == 2 && rb == 2) {  // the hot path: one sgemm, no reshapes
     Array out = Array::from_shape({a.shape()[0], b.shape()[1]});
@@ -300,7 +341,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor Tensor::matmul(const Tensor& other) const { return tinytorch::matmul(*this, other); }
+Tensor Tensor::matmul(const Tensor& other) const {
+  return tinytorch::matmul(*this, other);
+}
 
 // ---- shape ops --------------------------------------------------------------------------
 
@@ -311,7 +354,8 @@ Tensor Tensor::reshape(const std::vector<long>& shape) const {
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
       if (unknown >= 0) {
-        detail::fail_shape("reshape: only one dimension can be -1; got [{}]", fmt::join(shape, ", "));
+        detail::fail_shape("reshape: only one dimension can be -1; got [{}]",
+                           fmt::join(shape, ", "));
       }
       unknown = static_cast<int>(i);
     } else if (shape[i] < 0) {
@@ -370,13 +414,13 @@ namespace {
 
 // Copies whole rows (blocks of `row_size` floats along axis 0) — contiguous, so memcpy.
 Array gather_rows(const Array& src, const std::vector<std::size_t>& rows, Shape out_shape) {
-  const std::size_t row_size = src.dimension() == 0 || src.shape()[0] == 0
-                                   ? 0
-                                   : src.size() / src.shape()[0];
+  const std::size_t row_size =
+      src.dimension() == 0 || src.shape()[0] == 0 ? 0 : src.size() / src.shape()[0];
   Array out = Array::from_shape(out_shape);
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (row_size) std::memcpy(out.data() + i * row_size, src.data() + rows[i] * row_size,
-                              row_size * sizeof(float));
+    if (row_size)
+      std::memcpy(out.data() + i * row_size, src.data() + rows[i] * row_size,
+                  row_size * sizeof(float));
   }
   return out;
 }
@@ -476,7 +520,9 @@ Array sum_over(const Array& a, const std::vector<std::size_t>& axes, bool keepdi
 
 }  // namespace
 
-Tensor Tensor::sum() const { return sum(std::vector<int>{}, false); }
+Tensor Tensor::sum() const {
+  return sum(std::vector<int>{}, false);
+}
 
 Tensor Tensor::sum(const std::vector<int>& axes, bool keepdims) const {
   const std::vector<std::size_t> ax =
@@ -486,7 +532,9 @@ Tensor Tensor::sum(const std::vector<int>& axes, bool keepdims) const {
   return out;
 }
 
-Tensor Tensor::mean() const { return mean(std::vector<int>{}, false); }
+Tensor Tensor::mean() const {
+  return mean(std::vector<int>{}, false);
+}
 
 Tensor Tensor::mean(const std::vector<int>& axes, bool keepdims) const {
   const std::vector<std::size_t> ax =
@@ -500,7 +548,9 @@ Tensor Tensor::mean(const std::vector<int>& axes, bool keepdims) const {
   return out;
 }
 
-Tensor Tensor::max() const { return max(std::vector<int>{}, false); }
+Tensor Tensor::max() const {
+  return max(std::vector<int>{}, false);
+}
 
 Tensor Tensor::max(const std::vector<int>& axes, bool keepdims) const {
   const std::vector<std::size_t> ax =
@@ -523,7 +573,9 @@ Tensor Tensor::max(const std::vector<int>& axes, bool keepdims) const {
 Tensor Tensor::argmax(int axis) const {
   const std::size_t ax = detail::normalize_axis("argmax", axis, ndim());
   const detail::AxisSplit s = detail::split_at(shape(), ax);
-  if (s.n == 0) detail::fail_shape("argmax: cannot reduce over an empty axis; got shape {}", shape_str(shape()));
+  if (s.n == 0)
+    detail::fail_shape("argmax: cannot reduce over an empty axis; got shape {}",
+                       shape_str(shape()));
   Shape out_shape = shape();
   out_shape.erase(out_shape.begin() + static_cast<long>(ax));
   Array out = Array::from_shape(out_shape);
@@ -585,6 +637,8 @@ std::string Tensor::repr() const {
                      requires_grad() ? ", requires_grad=true" : "");
 }
 
-std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.to_string(); }
+std::ostream& operator<<(std::ostream& os, const Tensor& t) {
+  return os << t.to_string();
+}
 
 }  // namespace tinytorch

@@ -94,10 +94,10 @@ class Tensor {
 
   bool defined() const { return impl_ != nullptr; }
   Shape shape() const;
-  std::size_t size() const;   ///< number of elements
+  std::size_t size() const;  ///< number of elements
   std::size_t ndim() const;
   std::size_t dim(int axis) const;  ///< size of one axis (negative counts from the end)
-  float item() const;         ///< the value of a one-element tensor
+  float item() const;               ///< the value of a one-element tensor
 
   /// The underlying array. Writing through it bypasses autograd (optimizers do this).
   Array& data();

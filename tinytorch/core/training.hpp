@@ -31,7 +31,8 @@ namespace tinytorch {
 
 class CosineSchedule {
  public:
-  explicit CosineSchedule(float max_lr = 0.1f, float min_lr = 0.01f, std::size_t total_epochs = 100);
+  explicit CosineSchedule(float max_lr = 0.1f, float min_lr = 0.01f,
+                          std::size_t total_epochs = 100);
   float get_lr(std::size_t epoch) const;
   float max_lr() const { return max_lr_; }
   float min_lr() const { return min_lr_; }
@@ -116,7 +117,8 @@ using TensorMap = std::map<std::string, Tensor>;
 using Metadata = std::map<std::string, std::string>;
 
 /// Writes atomically (temporary file + rename); creates missing parent directories.
-void save_safetensors(const std::string& path, const TensorMap& tensors, const Metadata& metadata = {});
+void save_safetensors(const std::string& path, const TensorMap& tensors,
+                      const Metadata& metadata = {});
 /// Reads a file written by save_safetensors (F32 tensors only); throws DatasetError-like
 /// std::runtime_error naming the file on any inconsistency.
 TensorMap load_safetensors(const std::string& path, Metadata* metadata = nullptr);

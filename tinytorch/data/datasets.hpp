@@ -53,6 +53,7 @@ LabeledImages read_idx(const std::string& images_path, const std::string& labels
 
 /// Reads <dir>/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] (the MNIST file names).
 /// `split` is "train" or "test".
-LabeledImages load_mnist_like(const std::string& dir, const std::string& split, std::size_t limit = 0);
+LabeledImages load_mnist_like(const std::string& dir, const std::string& split,
+                              std::size_t limit = 0);
 
 }  // namespace tinytorch

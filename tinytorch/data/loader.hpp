@@ -59,12 +59,27 @@ Batch default_collate(const std::vector<Sample>& samples);
 /// Options with chained setters: DataLoaderOptions(32).shuffle(true).seed(1).
 struct DataLoaderOptions {
   explicit DataLoaderOptions(std::size_t batch_size = 1) : batch_size_(batch_size) {}
-  DataLoaderOptions& batch_size(std::size_t n) { batch_size_ = n; return *this; }
-  DataLoaderOptions& shuffle(bool on) { shuffle_ = on; return *this; }
-  DataLoaderOptions& drop_last(bool on) { drop_last_ = on; return *this; }
+  DataLoaderOptions& batch_size(std::size_t n) {
+    batch_size_ = n;
+    return *this;
+  }
+  DataLoaderOptions& shuffle(bool on) {
+    shuffle_ = on;
+    return *this;
+  }
+  DataLoaderOptions& drop_last(bool on) {
+    drop_last_ = on;
+    return *this;
+  }
   /// Seed of the loader's own shuffling generator; unset: drawn from the library generator.
-  DataLoaderOptions& seed(std::uint64_t s) { seed_ = s; return *this; }
-  DataLoaderOptions& collate(Collate fn) { collate_ = std::move(fn); return *this; }
+  DataLoaderOptions& seed(std::uint64_t s) {
+    seed_ = s;
+    return *this;
+  }
+  DataLoaderOptions& collate(Collate fn) {
+    collate_ = std::move(fn);
+    return *this;
+  }
 
   std::size_t batch_size_;
   bool shuffle_ = false;

@@ -17,7 +17,8 @@ struct ImageLayout {
 ImageLayout layout(const char* op, const Tensor& image) {
   if (image.ndim() == 2) return {1, image.dim(0), image.dim(1)};
   if (image.ndim() == 3) return {image.dim(0), image.dim(1), image.dim(2)};
-  detail::fail_shape("{}: expected an image [H, W] or [C, H, W], got {}", op, shape_str(image.shape()));
+  detail::fail_shape("{}: expected an image [H, W] or [C, H, W], got {}", op,
+                     shape_str(image.shape()));
 }
 
 std::size_t uniform_index(std::size_t count) {  // in [0, count)
@@ -46,18 +47,21 @@ Tensor RandomHorizontalFlip::operator()(const Tensor& image) const {
 
 RandomCrop::RandomCrop(std::size_t height, std::size_t width, std::size_t padding)
     : height_(height), width_(width), padding_(padding) {
-  if (height == 0 || width == 0) detail::fail_arg("RandomCrop: crop size must be >= 1, got {}x{}", height, width);
+  if (height == 0 || width == 0)
+    detail::fail_arg("RandomCrop: crop size must be >= 1, got {}x{}", height, width);
 }
 
 Tensor RandomCrop::operator()(const Tensor& image) const {
   const ImageLayout l = layout("RandomCrop", image);
   const std::size_t padded_h = l.height + 2 * padding_, padded_w = l.width + 2 * padding_;
   if (height_ > padded_h || width_ > padded_w) {
-    detail::fail_shape("RandomCrop: crop {}x{} is larger than the padded image {}x{} (image {}, padding {})", height_,
-                       width_, padded_h, padded_w, shape_str(image.shape()), padding_);
+    detail::fail_shape(
+        "RandomCrop: crop {}x{} is larger than the padded image {}x{} (image {}, padding {})",
+        height_, width_, padded_h, padded_w, shape_str(image.shape()), padding_);
   }
   // Top-left corner of the window in padded coordinates.
-  const std::size_t top = uniform_index(padded_h - height_ + 1), left = uniform_index(padded_w - width_ + 1);
+  const std::size_t top = uniform_index(padded_h - height_ + 1),
+                    left = uniform_index(padded_w - width_ + 1);
   Shape shape = image.shape();
   shape[shape.size() - 2] = height_;
   shape[shape.size() - 1] = width_;
@@ -72,7 +76,8 @@ Tensor RandomCrop::operator()(const Tensor& image) const {
         const long col = static_cast<long>(left + c) - static_cast<long>(padding_);
         if (col < 0 || col >= static_cast<long>(l.width)) continue;
         dst[(plane * height_ + r) * width_ + c] =
-            src[(plane * l.height + static_cast<std::size_t>(row)) * l.width + static_cast<std::size_t>(col)];
+            src[(plane * l.height + static_cast<std::size_t>(row)) * l.width +
+                static_cast<std::size_t>(col)];
       }
     }
   }
@@ -85,7 +90,8 @@ Tensor Compose::operator()(const Tensor& image) const {
   return out;
 }
 
-TransformDataset::TransformDataset(std::shared_ptr<const Dataset> dataset, Transform transform, std::size_t field)
+TransformDataset::TransformDataset(std::shared_ptr<const Dataset> dataset, Transform transform,
+                                   std::size_t field)
     : dataset_(std::move(dataset)), transform_(std::move(transform)), field_(field) {
   if (!dataset_) detail::fail_arg("TransformDataset: dataset is null");
   if (!transform_) detail::fail_arg("TransformDataset: transform is empty");
@@ -94,7 +100,8 @@ TransformDataset::TransformDataset(std::shared_ptr<const Dataset> dataset, Trans
 Sample TransformDataset::get(std::size_t i) const {
   Sample sample = dataset_->get(i);
   if (field_ >= sample.size()) {
-    detail::fail_arg("TransformDataset: field {} does not exist; samples have {} fields", field_, sample.size());
+    detail::fail_arg("TransformDataset: field {} does not exist; samples have {} fields", field_,
+                     sample.size());
   }
   sample[field_] = transform_(sample[field_]);
   return sample;

@@ -58,7 +58,8 @@ class Compose {
 /// A dataset whose field `field` (default: the input) passes through `transform` on get().
 class TransformDataset : public Dataset {
  public:
-  TransformDataset(std::shared_ptr<const Dataset> dataset, Transform transform, std::size_t field = 0);
+  TransformDataset(std::shared_ptr<const Dataset> dataset, Transform transform,
+                   std::size_t field = 0);
   std::size_t size() const override { return dataset_->size(); }
   Sample get(std::size_t i) const override;
 

@@ -6,16 +6,22 @@
 
 namespace tinytorch {
 
-void manual_seed(std::uint64_t seed) { detail::rng().seed(static_cast<std::mt19937::result_type>(seed)); }
+void manual_seed(std::uint64_t seed) {
+  detail::rng().seed(static_cast<std::mt19937::result_type>(seed));
+}
 
 void set_num_threads(int n) {
   if (n < 1) detail::fail_arg("set_num_threads: expected a count >= 1, got {}", n);
   openblas_set_num_threads(n);
 }
 
-int get_num_threads() { return openblas_get_num_threads(); }
+int get_num_threads() {
+  return openblas_get_num_threads();
+}
 
-std::string shape_str(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+std::string shape_str(const Shape& shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
 
 }  // namespace tinytorch
 

@@ -52,13 +52,7 @@ std::shared_ptr<Module> make_model(const std::string& name) {
         std::make_shared<Linear>(32, 10)});
   }
   if (name == "cnn-digits") return std::make_shared<SimpleCNN>();
-  return std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
-      std::make_shared<Conv2d>(1, 6, 5, 1, 2), std::make_shared<ReLU>(),
-      std::make_shared<MaxPool2d>(2), std::make_shared<Conv2d>(6, 16, 5), std::make_shared<ReLU>(),
-      std::make_shared<MaxPool2d>(2), std::make_shared<Flatten>(),
-      std::make_shared<Linear>(400, 120), std::make_shared<ReLU>(),
-      std::make_shared<Linear>(120, 84), std::make_shared<ReLU>(),
-      std::make_shared<Linear>(84, 10)});
+  return lenet5();
 }
 
 }  // namespace

@@ -83,6 +83,14 @@ TEST(Spatial, TwoBlockSimpleCNNMatchesTheModuleVariant) {
   EXPECT_EQ(model->parameter_count(), 5088u + 2048u * 10u + 10u);
 }
 
+TEST(Spatial, LeNet5MapsFashionImagesToTenLogits) {
+  manual_seed(0);
+  auto model = lenet5();
+  EXPECT_EQ((*model)(Tensor::randn({2, 1, 28, 28})).shape(), (Shape{2, 10}));
+  // conv 156 + 2,416, linear 48,120 + 10,164 + 850
+  EXPECT_EQ(model->parameter_count(), 61706u);
+}
+
 // ---- known values -------------------------------------------------------------------------
 
 TEST(Spatial, EdgeKernelFindsTheVerticalEdge) {

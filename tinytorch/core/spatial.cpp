@@ -774,4 +774,14 @@ Tensor SimpleCNN::features(const Tensor& x) {
   return h;
 }
 
+std::shared_ptr<Sequential> lenet5(std::size_t num_classes) {
+  return std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
+      std::make_shared<Conv2d>(1, 6, 5, 1, 2), std::make_shared<ReLU>(),
+      std::make_shared<MaxPool2d>(2), std::make_shared<Conv2d>(6, 16, 5), std::make_shared<ReLU>(),
+      std::make_shared<MaxPool2d>(2), std::make_shared<Flatten>(),
+      std::make_shared<Linear>(400, 120), std::make_shared<ReLU>(),
+      std::make_shared<Linear>(120, 84), std::make_shared<ReLU>(),
+      std::make_shared<Linear>(84, num_classes)});
+}
+
 }  // namespace tinytorch

@@ -8,22 +8,51 @@
 
 namespace tinytorch {
 
-Tensor relu(const Tensor& x) {
-  Tensor out(Array(xt::maximum(x.data(), 0.0f)));
-  if (should_record({&x})) return attach(out, std::make_shared<ReluBackward>(x));
-  return out;
-}
-
 namespace {
+
+Array relu_forward(const Array& x) {
+  // Hint: max(0, x) element by element: xt::maximum(x, 0.0f).
+  // BEGIN SOLUTION 02_activations relu
+  return xt::maximum(x, 0.0f);
+  // END SOLUTION
+}
 
 // σ(z) without overflow: e^-z for z ≥ 0 and e^z for z < 0 never exceed 1.
 float stable_sigmoid(float z) {
+  // Hint: for z ≥ 0 use 1/(1 + e^−z); for z < 0 use e^z/(1 + e^z), so exp never overflows.
+  // BEGIN SOLUTION 02_activations sigmoid
   if (z >= 0.0f) return 1.0f / (1.0f + std::exp(-z));
   const float e = std::exp(z);
   return e / (1.0f + e);
+  // END SOLUTION
+}
+
+Array tanh_forward(const Array& x) {
+  // Hint: xt::tanh(x) is already stable for large |x|.
+  // BEGIN SOLUTION 02_activations tanh
+  return xt::tanh(x);
+  // END SOLUTION
+}
+
+Array gelu_forward(const Array& x) {
+  // Hint: the course's approximation x·σ(1.702x); reuse stable_sigmoid per element.
+  // BEGIN SOLUTION 02_activations gelu
+  Array y = Array::from_shape(x.shape());
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    const float xi = x.data()[i];
+    y.data()[i] = xi * stable_sigmoid(1.702f * xi);
+  }
+  return y;
+  // END SOLUTION
 }
 
 }  // namespace
+
+Tensor relu(const Tensor& x) {
+  Tensor out(relu_forward(x.data()));
+  if (should_record({&x})) return attach(out, std::make_shared<ReluBackward>(x));
+  return out;
+}
 
 Tensor sigmoid(const Tensor& x) {
   Array y = Array::from_shape(x.data().shape());
@@ -34,18 +63,13 @@ Tensor sigmoid(const Tensor& x) {
 }
 
 Tensor tanh(const Tensor& x) {
-  Tensor out(Array(xt::tanh(x.data())));
+  Tensor out(tanh_forward(x.data()));
   if (should_record({&x})) return attach(out, std::make_shared<TanhBackward>(x, out));
   return out;
 }
 
 Tensor gelu(const Tensor& x) {
-  Array y = Array::from_shape(x.data().shape());
-  for (std::size_t i = 0; i < y.size(); ++i) {
-    const float xi = x.data().data()[i];
-    y.data()[i] = xi * stable_sigmoid(1.702f * xi);
-  }
-  Tensor out(std::move(y));
+  Tensor out(gelu_forward(x.data()));
   if (should_record({&x})) return attach(out, std::make_shared<GeluBackward>(x));
   return out;
 }
@@ -56,6 +80,9 @@ namespace {
 // line's maximum, exponentiate, normalise. (xtensor 0.24.3's lazy keep_dims reducers give
 // wrong numbers inside such expressions, so no reducer is broadcast here.)
 Array softmax_lines(const Array& x, std::size_t axis, bool log) {
+  // Hint: split_at gives [outer, n, inner]; per line take the max m, total = Σ e^(x−m) (in
+  // double), then y = e^(x − m − log total), or x − m − log total for log-softmax.
+  // BEGIN SOLUTION 02_activations softmax
   const detail::AxisSplit s = detail::split_at(detail::to_shape(x.shape()), axis);
   Array y = Array::from_shape(x.shape());
   for (std::size_t o = 0; o < s.outer; ++o) {
@@ -74,6 +101,7 @@ Array softmax_lines(const Array& x, std::size_t axis, bool log) {
     }
   }
   return y;
+  // END SOLUTION
 }
 
 }  // namespace

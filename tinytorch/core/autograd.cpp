@@ -48,6 +48,9 @@ void Node::release() {
 }
 
 Array unbroadcast(const Array& grad, const Shape& shape) {
+  // Hint: sum grad over its extra leading axes and over every axis where shape has 1 but grad does
+  // not (xt::sum, immediate), then reshape to shape.
+  // BEGIN SOLUTION 05_autograd unbroadcast
   if (std::equal(shape.begin(), shape.end(), grad.shape().begin(), grad.shape().end())) return grad;
   const std::size_t lead = grad.dimension() - shape.size();
   std::vector<std::size_t> axes;
@@ -58,6 +61,7 @@ Array unbroadcast(const Array& grad, const Shape& shape) {
   Array out = axes.empty() ? grad : Array(xt::sum(grad, axes, xt::evaluation_strategy::immediate));
   out.reshape(shape);
   return out;
+  // END SOLUTION
 }
 
 // ---- the backward engine ----------------------------------------------------------------
@@ -172,28 +176,42 @@ Array expand_over(const Array& g, const Shape& in_shape, const std::vector<std::
 }  // namespace
 
 std::vector<Array> AddBackward::apply(const Array& g) {
+  // Hint: both inputs get g itself, each unbroadcast to its own shape; return kNone where
+  // !needs_grad(i).
+  // BEGIN SOLUTION 05_autograd add_backward
   return {needs_grad(0) ? unbroadcast(g, inputs()[0].shape()) : kNone,
           needs_grad(1) ? unbroadcast(g, inputs()[1].shape()) : kNone};
+  // END SOLUTION
 }
 
 std::vector<Array> SubBackward::apply(const Array& g) {
+  // Hint: a gets g, b gets −g, each unbroadcast to its input's shape (kNone where no grad is
+  // needed).
+  // BEGIN SOLUTION 05_autograd sub_backward
   return {needs_grad(0) ? unbroadcast(g, inputs()[0].shape()) : kNone,
           needs_grad(1) ? unbroadcast(Array(-g), inputs()[1].shape()) : kNone};
+  // END SOLUTION
 }
 
 std::vector<Array> MulBackward::apply(const Array& g) {
+  // Hint: d(ab)/da = b and d(ab)/db = a: return g·b and g·a, each unbroadcast to its input's shape.
+  // BEGIN SOLUTION 05_autograd mul_backward
   const Array& a = inputs()[0].data();
   const Array& b = inputs()[1].data();
   return {needs_grad(0) ? unbroadcast(Array(g * b), inputs()[0].shape()) : kNone,   // d(ab)/da = b
           needs_grad(1) ? unbroadcast(Array(g * a), inputs()[1].shape()) : kNone};  // d(ab)/db = a
+  // END SOLUTION
 }
 
 std::vector<Array> DivBackward::apply(const Array& g) {
+  // Hint: d(a/b)/da = 1/b and d(a/b)/db = −a/b²: g/b and −g·a/(b·b), each unbroadcast.
+  // BEGIN SOLUTION 05_autograd div_backward
   const Array& a = inputs()[0].data();
   const Array& b = inputs()[1].data();
   return {needs_grad(0) ? unbroadcast(Array(g / b), inputs()[0].shape()) : kNone,    // 1/b
           needs_grad(1) ? unbroadcast(Array(-g * a / (b * b)), inputs()[1].shape())  // -a/b²
                         : kNone};
+  // END SOLUTION
 }
 
 std::vector<Array> NegBackward::apply(const Array& g) {
@@ -201,6 +219,9 @@ std::vector<Array> NegBackward::apply(const Array& g) {
 }
 
 std::vector<Array> MatmulBackward::apply(const Array& g) {
+  // Hint: da = g·bᵀ and db = aᵀ·g (detail::batched_matmul with its transpose flags); promote 1-D
+  // operands as the forward did, unbroadcast batch axes.
+  // BEGIN SOLUTION 05_autograd matmul_backward
   // Promote 1-D operands as the forward did (a row [1, K], a column [K, 1]) and give g the
   // promoted result shape; then da = g·bᵀ and db = aᵀ·g, each summed over broadcast batches.
   Array a = inputs()[0].data(), b = inputs()[1].data(), g2 = g;
@@ -221,24 +242,34 @@ std::vector<Array> MatmulBackward::apply(const Array& g) {
     db.reshape(inputs()[1].shape());
   }
   return {da, db};
+  // END SOLUTION
 }
 
 // ---- backward rules: shape ops ----------------------------------------------------------
 
 std::vector<Array> TransposeBackward::apply(const Array& g) {
+  // Hint: swapping two axes is its own inverse: transpose g with the same dim0 and dim1.
+  // BEGIN SOLUTION 05_autograd transpose_backward
   std::vector<std::size_t> perm(g.dimension());
   for (std::size_t i = 0; i < perm.size(); ++i) perm[i] = i;
   std::swap(perm[dim0], perm[dim1]);  // a swap is its own inverse
   return {Array(xt::transpose(g, perm))};
+  // END SOLUTION
 }
 
 std::vector<Array> ReshapeBackward::apply(const Array& g) {
+  // Hint: a reshape moves no values: g reshaped to the input's shape.
+  // BEGIN SOLUTION 05_autograd reshape_backward
   Array da = g;
   da.reshape(inputs()[0].shape());
   return {da};
+  // END SOLUTION
 }
 
 std::vector<Array> SliceBackward::apply(const Array& g) {
+  // Hint: zeros of the input's shape; add row i of g into row rows[i] (+=, so a row taken twice
+  // gets both).
+  // BEGIN SOLUTION 05_autograd slice_backward
   const Array& a = inputs()[0].data();
   Array da = xt::zeros<float>(a.shape());
   const std::size_t row = a.shape()[0] == 0 ? 0 : a.size() / a.shape()[0];
@@ -248,24 +279,36 @@ std::vector<Array> SliceBackward::apply(const Array& g) {
     for (std::size_t j = 0; j < row; ++j) dst[j] += src[i * row + j];  // += : repeated rows add
   }
   return {da};
+  // END SOLUTION
 }
 
 // ---- backward rules: reductions ---------------------------------------------------------
 
 std::vector<Array> SumBackward::apply(const Array& g) {
+  // Hint: every input element contributed once: broadcast g back over the reduced axes
+  // (expand_over).
+  // BEGIN SOLUTION 05_autograd sum_backward
   return {expand_over(g, inputs()[0].shape(), axes)};
+  // END SOLUTION
 }
 
 std::vector<Array> MeanBackward::apply(const Array& g) {
+  // Hint: like sum, divided by the number of elements that were averaged (the product of the
+  // reduced axes).
+  // BEGIN SOLUTION 05_autograd mean_backward
   const Shape in_shape = inputs()[0].shape();
   std::size_t count = 1;
   for (std::size_t a : axes) count *= in_shape[a];
   Array da = expand_over(g, in_shape, axes);
   da /= static_cast<float>(count);
   return {da};
+  // END SOLUTION
 }
 
 std::vector<Array> MaxBackward::apply(const Array& g) {
+  // Hint: g goes to the elements equal to the maximum; ties share it equally (mask / count, both
+  // expanded over the axes).
+  // BEGIN SOLUTION 05_autograd max_backward
   const Array& a = inputs()[0].data();
   const Shape in_shape = inputs()[0].shape();
   // mask marks every maximum; ties share the gradient equally.
@@ -277,6 +320,7 @@ std::vector<Array> MaxBackward::apply(const Array& g) {
   const Array g_b = expand_over(g, in_shape, axes);
   Array da = mask * g_b / counts_b;
   return {da};
+  // END SOLUTION
 }
 
 // ---- backward rules: element-wise math --------------------------------------------------
@@ -301,23 +345,34 @@ std::vector<Array> PowBackward::apply(const Array& g) {
 // ---- backward rules: activations (module 02) --------------------------------------------
 
 std::vector<Array> ReluBackward::apply(const Array& g) {
+  // Hint: g where the input was > 0, else 0 (ReLU's slope at 0 is taken as 0).
+  // BEGIN SOLUTION 05_autograd relu_backward
   const float* a = inputs()[0].data().data();
   const float* gp = g.data();
   Array da = Array::from_shape(g.shape());
   float* d = da.data();
   for (std::size_t i = 0; i < da.size(); ++i) d[i] = a[i] > 0.0f ? gp[i] : 0.0f;
   return {da};
+  // END SOLUTION
 }
 
 std::vector<Array> SigmoidBackward::apply(const Array& g) {
+  // Hint: σ' = σ(1 − σ), and the forward output `out` is σ: g·out·(1 − out).
+  // BEGIN SOLUTION 05_autograd sigmoid_backward
   return {Array(g * out * (1.0f - out))};
+  // END SOLUTION
 }
 
 std::vector<Array> TanhBackward::apply(const Array& g) {
+  // Hint: tanh' = 1 − tanh², with the saved output: g·(1 − out²).
+  // BEGIN SOLUTION 05_autograd tanh_backward
   return {Array(g * (1.0f - out * out))};
+  // END SOLUTION
 }
 
 std::vector<Array> GeluBackward::apply(const Array& g) {
+  // Hint: with s = σ(1.702x): d/dx x·s = s + 1.702·x·s·(1 − s); multiply by g per element.
+  // BEGIN SOLUTION 05_autograd gelu_backward
   // gelu(x) = x·s with s = σ(kx):  d/dx = s + k·x·s·(1 − s)
   constexpr float k = 1.702f;
   const Array& x = inputs()[0].data();
@@ -328,9 +383,13 @@ std::vector<Array> GeluBackward::apply(const Array& g) {
     da.data()[i] = g.data()[i] * (s + k * xi * s * (1.0f - s));
   }
   return {da};
+  // END SOLUTION
 }
 
 std::vector<Array> SoftmaxBackward::apply(const Array& g) {
+  // Hint: per line along the axis: dx = y·(g − Σ g·y), with y the saved output (split_at gives the
+  // lines).
+  // BEGIN SOLUTION 05_autograd softmax_backward
   const detail::AxisSplit s = detail::split_at(detail::to_shape(out.shape()), axis);
   Array da = Array::from_shape(out.shape());
   for (std::size_t o = 0; o < s.outer; ++o) {
@@ -346,9 +405,12 @@ std::vector<Array> SoftmaxBackward::apply(const Array& g) {
     }
   }
   return {da};
+  // END SOLUTION
 }
 
 std::vector<Array> LogSoftmaxBackward::apply(const Array& g) {
+  // Hint: per line along the axis: dx = g − e^out·Σ g (e^out is the softmax).
+  // BEGIN SOLUTION 05_autograd log_softmax_backward
   const detail::AxisSplit s = detail::split_at(detail::to_shape(out.shape()), axis);
   Array da = Array::from_shape(out.shape());
   for (std::size_t o = 0; o < s.outer; ++o) {
@@ -363,11 +425,15 @@ std::vector<Array> LogSoftmaxBackward::apply(const Array& g) {
     }
   }
   return {da};
+  // END SOLUTION
 }
 
 // ---- backward rules: layers and losses (modules 03–04) ----------------------------------
 
 std::vector<Array> LinearBackward::apply(const Array& g) {
+  // Hint: three GEMMs' worth: dx = g·Wᵀ, dW = xᵀ·g (detail::gemm with transpose flags), db = column
+  // sums of g.
+  // BEGIN SOLUTION 05_autograd linear_backward
   const Array& x = inputs()[0].data();
   const Array& w = inputs()[1].data();
   const std::size_t n = x.shape()[0], in = w.shape()[0], out = w.shape()[1];
@@ -387,17 +453,24 @@ std::vector<Array> LinearBackward::apply(const Array& g) {
     }
   }
   return grads;
+  // END SOLUTION
 }
 
 std::vector<Array> MseBackward::apply(const Array& g) {
+  // Hint: dL/dp = 2(p − t)/n times the upstream scalar g(); the target gets the negative of that.
+  // BEGIN SOLUTION 05_autograd mse_backward
   const Array& p = inputs()[0].data();
   const Array& t = inputs()[1].data();
   const float scale = g() * 2.0f / static_cast<float>(p.size());
   return {needs_grad(0) ? Array(scale * (p - t)) : kNone,
           needs_grad(1) ? Array(-scale * (p - t)) : kNone};
+  // END SOLUTION
 }
 
 std::vector<Array> BceBackward::apply(const Array& g) {
+  // Hint: dL/dp = (p − y)/(p(1 − p)·n)·g() where p lies inside the clamp, 0 outside; the targets
+  // get kNone here.
+  // BEGIN SOLUTION 05_autograd bce_backward
   constexpr float eps = 1e-7f;
   const Array& p = inputs()[0].data();
   const Array& y = inputs()[1].data();
@@ -409,18 +482,26 @@ std::vector<Array> BceBackward::apply(const Array& g) {
     dp.data()[i] = clamped ? 0.0f : scale * (pi - y.data()[i]) / (pi * (1.0f - pi));
   }
   return {dp, kNone};
+  // END SOLUTION
 }
 
 std::vector<Array> CrossEntropyBackward::apply(const Array& g) {
+  // Hint: dz = (softmax − onehot(y))/N · g(): copy the saved probs scaled, subtract the scale at
+  // each row's label.
+  // BEGIN SOLUTION 05_autograd cross_entropy_backward
   const std::size_t n = probs.shape()[0], c = probs.shape()[1];
   const float scale = g() / static_cast<float>(n);
   Array dz = probs * scale;  // (softmax − onehot)/N
   for (std::size_t i = 0; i < n; ++i) dz.data()[i * c + labels[i]] -= scale;
   return {dz};
+  // END SOLUTION
 }
 
 std::vector<Array> DropoutBackward::apply(const Array& g) {
+  // Hint: the forward multiplied by the scaled mask, so the gradient does too: g·scaled_mask.
+  // BEGIN SOLUTION 05_autograd dropout_backward
   return {Array(g * scaled_mask)};
+  // END SOLUTION
 }
 
 // ---- gradcheck --------------------------------------------------------------------------

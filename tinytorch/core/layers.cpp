@@ -8,6 +8,49 @@
 
 namespace tinytorch {
 
+namespace {
+
+// y = x·W + b for x [N, in], W [in, out], b [out] (or null).
+Array linear_forward(const Array& x, const Array& w, const Array* b) {
+  // Hint: fill each row of y [N, out] with b (when there is one), then one detail::gemm
+  // y = 1·x·W + β·y with β = 1 if there is a bias, else 0.
+  // BEGIN SOLUTION 03_layers linear
+  const std::size_t n = x.shape()[0], in = w.shape()[0], out = w.shape()[1];
+  Array y = Array::from_shape({n, out});
+  if (b) {
+    for (std::size_t r = 0; r < n; ++r) std::copy(b->begin(), b->end(), y.data() + r * out);
+  }
+  detail::gemm(false, false, n, out, in, 1.0f, x.data(), w.data(), b ? 1.0f : 0.0f, y.data());
+  return y;
+  // END SOLUTION
+}
+
+// The course's initialisation of W [in, out]: normal with standard deviation √(1/in).
+Tensor linear_init_weight(std::size_t in, std::size_t out) {
+  // Hint: Tensor::randn({in, out}) draws N(0, 1) from the library generator; scale its
+  // data() by √(1/in) (LeCun normal; the course calls it Xavier).
+  // BEGIN SOLUTION 03_layers linear_init
+  Tensor w = Tensor::randn({in, out});
+  w.data() *= static_cast<float>(std::sqrt(1.0 / static_cast<double>(in)));
+  return w;
+  // END SOLUTION
+}
+
+// Inverted dropout's mask: 1/(1 − p) where an element survives (probability 1 − p), else 0.
+Array dropout_mask(const Array& x, float p) {
+  // Hint: draw u ~ U[0, 1) per element from detail::rng(); keep when u < 1 − p. p = 1 keeps
+  // nothing (and must not divide by zero).
+  // BEGIN SOLUTION 03_layers dropout
+  Array mask = Array::from_shape(x.shape());
+  const float scale = p == 1.0f ? 0.0f : 1.0f / (1.0f - p);
+  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+  for (float& m : mask) m = uniform(detail::rng()) < 1.0f - p ? scale : 0.0f;
+  return mask;
+  // END SOLUTION
+}
+
+}  // namespace
+
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   if (weight.ndim() != 2) {
     detail::fail_shape("linear: expected a 2-D weight [in, out], got {}",
@@ -27,14 +70,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     out_shape.push_back(static_cast<long>(out));
     return linear(x.reshape({-1, static_cast<long>(in)}), weight, bias).reshape(out_shape);
   }
-  const std::size_t n = x.data().shape()[0];
-  Array y = Array::from_shape({n, out});
-  if (bias.defined()) {
-    for (std::size_t r = 0; r < n; ++r)
-      std::copy(bias.data().begin(), bias.data().end(), y.data() + r * out);
-  }
-  detail::gemm(false, false, n, out, in, 1.0f, x.data().data(), weight.data().data(),
-               bias.defined() ? 1.0f : 0.0f, y.data());
+  Array y = linear_forward(x.data(), weight.data(), bias.defined() ? &bias.data() : nullptr);
   Tensor result(std::move(y));
   if (bias.defined() && should_record({&x, &weight, &bias})) {
     return attach(result, std::make_shared<LinearBackward>(x, weight, bias));
@@ -51,9 +87,7 @@ Linear::Linear(std::size_t in_features, std::size_t out_features, bool use_bias)
     detail::fail_arg("Linear: expected positive sizes, got in_features={} out_features={}",
                      in_features, out_features);
   }
-  Tensor w = Tensor::randn({in_features, out_features});
-  w.data() *= static_cast<float>(std::sqrt(1.0 / static_cast<double>(in_features)));
-  weight = register_parameter("weight", w);
+  weight = register_parameter("weight", linear_init_weight(in_features, out_features));
   if (use_bias) bias = register_parameter("bias", Tensor::zeros({out_features}));
 }
 
@@ -71,10 +105,7 @@ Tensor dropout(const Tensor& x, float p, bool training) {
     detail::fail_arg("dropout: probability must be between 0.0 and 1.0, got {}", p);
   }
   if (!training || p == 0.0f) return x;
-  Array mask = Array::from_shape(x.data().shape());
-  const float scale = p == 1.0f ? 0.0f : 1.0f / (1.0f - p);
-  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
-  for (float& m : mask) m = uniform(detail::rng()) < 1.0f - p ? scale : 0.0f;
+  Array mask = dropout_mask(x.data(), p);
   Tensor out(Array(x.data() * mask));
   if (should_record({&x}))
     return attach(out, std::make_shared<DropoutBackward>(x, std::move(mask)));
@@ -101,9 +132,12 @@ void Sequential::push_back(std::shared_ptr<Module> module) {
 }
 
 Tensor Sequential::forward(const Tensor& x) {
+  // Hint: feed x through each child's forward in order; the last output is the result.
+  // BEGIN SOLUTION 03_layers sequential
   Tensor h = x;
   for (const auto& child : children()) h = child.second->forward(h);
   return h;
+  // END SOLUTION
 }
 
 Module& Sequential::operator[](std::size_t i) const {

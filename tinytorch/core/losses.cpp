@@ -8,17 +8,66 @@
 
 namespace tinytorch {
 
+namespace {
+
+// mean((p − t)²) over the n elements of two same-shaped buffers.
+float mse_forward(const float* p, const float* t, std::size_t n) {
+  // Hint: sum the squared differences in double (float loses the small ones), divide by n.
+  // BEGIN SOLUTION 04_losses mse
+  double total = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(p[i]) - t[i];
+    total += d * d;
+  }
+  return static_cast<float>(total / static_cast<double>(n));
+  // END SOLUTION
+}
+
+// −mean_i log_softmax(z_i)[y_i] for logits z [N, C]; also fills probs [N, C] = softmax(z)
+// for the backward pass.
+float cross_entropy_forward(const Array& logits, const std::vector<std::size_t>& y, Array& probs) {
+  // Hint: per row take m = max z, s = Σ e^(z−m) (in double); the row's loss is
+  // −(z[y] − m − log s) and its probabilities are e^(z − m − log s). Return the mean loss.
+  // BEGIN SOLUTION 04_losses cross_entropy
+  const std::size_t n = logits.shape()[0], c = logits.shape()[1];
+  double total = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* z = logits.data() + i * c;
+    float* p = probs.data() + i * c;
+    float m = z[0];
+    for (std::size_t k = 1; k < c; ++k) m = std::max(m, z[k]);
+    double sum = 0.0;
+    for (std::size_t k = 0; k < c; ++k) sum += std::exp(static_cast<double>(z[k] - m));
+    const double log_sum = std::log(sum);
+    for (std::size_t k = 0; k < c; ++k) p[k] = static_cast<float>(std::exp(z[k] - m - log_sum));
+    total -= static_cast<double>(z[y[i]] - m) - log_sum;  // −log softmax(z)[y]
+  }
+  return static_cast<float>(total / static_cast<double>(n));
+  // END SOLUTION
+}
+
+// −mean(y log p + (1 − y) log(1 − p)) with p clamped to [ε, 1 − ε].
+float bce_forward(const float* p, const float* y, std::size_t n) {
+  // Hint: clamp each p to [kLossEpsilon, 1 − kLossEpsilon] first so log never sees 0;
+  // accumulate in double and return the negated mean.
+  // BEGIN SOLUTION 04_losses binary_cross_entropy
+  double total = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double pi = std::clamp(p[i], kLossEpsilon, 1.0f - kLossEpsilon);
+    total -= y[i] * std::log(pi) + (1.0 - y[i]) * std::log(1.0 - pi);
+  }
+  return static_cast<float>(total / static_cast<double>(n));
+  // END SOLUTION
+}
+
+}  // namespace
+
 Tensor mse_loss(const Tensor& pred, const Tensor& target) {
   if (pred.shape() != target.shape()) {
     detail::fail_shape("mse_loss: prediction {} and target {} must have the same shape",
                        shape_str(pred.shape()), shape_str(target.shape()));
   }
-  double total = 0.0;
-  for (std::size_t i = 0; i < pred.size(); ++i) {
-    const double d = static_cast<double>(pred.data().data()[i]) - target.data().data()[i];
-    total += d * d;
-  }
-  Tensor out = Tensor::scalar(static_cast<float>(total / static_cast<double>(pred.size())));
+  Tensor out = Tensor::scalar(mse_forward(pred.data().data(), target.data().data(), pred.size()));
   if (should_record({&pred, &target}))
     return attach(out, std::make_shared<MseBackward>(pred, target));
   return out;
@@ -55,21 +104,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
   if (n == 0)
     detail::fail_shape("cross_entropy: empty batch (logits {})", shape_str(logits.shape()));
   const std::vector<std::size_t> y = checked_labels(labels, c);
-  // One pass per row: stable log-sum-exp, the NLL term, and the probabilities backward needs.
   Array probs = Array::from_shape({n, c});
-  double total = 0.0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const float* z = logits.data().data() + i * c;
-    float* p = probs.data() + i * c;
-    float m = z[0];
-    for (std::size_t k = 1; k < c; ++k) m = std::max(m, z[k]);
-    double sum = 0.0;
-    for (std::size_t k = 0; k < c; ++k) sum += std::exp(static_cast<double>(z[k] - m));
-    const double log_sum = std::log(sum);
-    for (std::size_t k = 0; k < c; ++k) p[k] = static_cast<float>(std::exp(z[k] - m - log_sum));
-    total -= static_cast<double>(z[y[i]] - m) - log_sum;  // −log softmax(z)[y]
-  }
-  Tensor out = Tensor::scalar(static_cast<float>(total / static_cast<double>(n)));
+  const float loss = cross_entropy_forward(logits.data(), y, probs);
+  Tensor out = Tensor::scalar(loss);
   if (should_record({&logits})) {
     return attach(out, std::make_shared<CrossEntropyBackward>(logits, std::move(probs), y));
   }
@@ -82,13 +119,8 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
         "binary_cross_entropy: probabilities {} and targets {} must have the same shape",
         shape_str(probs.shape()), shape_str(targets.shape()));
   }
-  double total = 0.0;
-  for (std::size_t i = 0; i < probs.size(); ++i) {
-    const double p = std::clamp(probs.data().data()[i], kLossEpsilon, 1.0f - kLossEpsilon);
-    const double y = targets.data().data()[i];
-    total -= y * std::log(p) + (1.0 - y) * std::log(1.0 - p);
-  }
-  Tensor out = Tensor::scalar(static_cast<float>(total / static_cast<double>(probs.size())));
+  Tensor out =
+      Tensor::scalar(bce_forward(probs.data().data(), targets.data().data(), probs.size()));
   if (should_record({&probs})) return attach(out, std::make_shared<BceBackward>(probs, targets));
   return out;
 }

@@ -32,8 +32,12 @@ Tensor Module::register_buffer(const std::string& name, Tensor value) {
 
 void Module::collect(const std::string& prefix, NamedTensors Module::*list,
                      NamedTensors& out) const {
+  // Hint: append this module's own (prefix + name, tensor) pairs from this->*list, then
+  // recurse into each child with prefix + child name + "." — that gives "0.weight".
+  // BEGIN SOLUTION 03_layers named_parameters
   for (const auto& [name, tensor] : this->*list) out.emplace_back(prefix + name, tensor);
   for (const auto& [name, child] : children_) child->collect(prefix + name + ".", list, out);
+  // END SOLUTION
 }
 
 std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {

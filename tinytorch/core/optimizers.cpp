@@ -78,6 +78,9 @@ SGD::SGD(std::vector<Tensor> params, float lr, float momentum, float weight_deca
 }
 
 void SGD::step() {
+  // Hint: for each parameter with a grad: g = grad + wd·θ; with momentum v = μ·v + g
+  // (buffers("momentum")), g = v; then θ −= lr·g in place. Count the step.
+  // BEGIN SOLUTION 06_optimizers sgd_step
   for (std::size_t i = 0; i < params_.size(); ++i) {
     Tensor grad = params_[i].grad();
     if (!grad.defined()) continue;
@@ -91,6 +94,7 @@ void SGD::step() {
     }
   }
   ++step_count_;
+  // END SOLUTION
 }
 
 std::vector<Tensor> SGD::get_momentum_state() const {
@@ -148,6 +152,9 @@ void Adam::step() {
 }
 
 void Adam::adam_step(bool decoupled) {
+  // Hint: t += 1; m = β1·m + (1−β1)·g, v = β2·v + (1−β2)·g²; θ −= lr·m̂/(√v̂ + ε) with m̂ =
+  // m/(1−β1^t), v̂ = v/(1−β2^t). AdamW decays θ·(1 − lr·wd) after; Adam adds wd·θ to g before.
+  // BEGIN SOLUTION 06_optimizers adam_step
   ++step_count_;  // t is incremented first: the bias corrections use t ≥ 1
   const double t = static_cast<double>(step_count_);
   const float correction1 = static_cast<float>(1.0 - std::pow(beta1_, t));
@@ -171,6 +178,7 @@ void Adam::adam_step(bool decoupled) {
       if (decoupled) theta[j] *= 1.0f - lr_ * weight_decay_;
     }
   }
+  // END SOLUTION
 }
 
 OptimizerState Adam::state_dict() const {

@@ -20,6 +20,17 @@ struct Geometry {
   std::size_t out_plane() const { return ho * wo; }
 };
 
+// Positions a window of `kernel` taps takes along an input of length `in` (the caller has
+// checked that the kernel fits the padded input).
+std::size_t output_length(std::size_t in, std::size_t kernel, std::size_t stride,
+                          std::size_t padding) {
+  // Hint: the padded input has in + 2·padding positions; the window starts every `stride`
+  // steps while it still fits: ⌊(in + 2·padding − kernel)/stride⌋ + 1.
+  // BEGIN SOLUTION 09_spatial conv_output_size
+  return (in + 2 * padding - kernel) / stride + 1;
+  // END SOLUTION
+}
+
 void check_window(const char* op, std::size_t kh, std::size_t kw, std::size_t stride) {
   if (kh == 0 || kw == 0) detail::fail_arg("{}: kernel size must be >= 1, got {}x{}", op, kh, kw);
   if (stride == 0) detail::fail_arg("{}: stride must be >= 1, got 0", op);
@@ -37,8 +48,8 @@ Geometry geometry(const char* op, const Shape& x, std::size_t kh, std::size_t kw
         x[2] + 2 * pad, x[3] + 2 * pad, shape_str(x), pad);
   }
   Geometry g{x[0], x[1], x[2], x[3], kh, kw, stride, pad, 0, 0};
-  g.ho = (g.h + 2 * pad - kh) / stride + 1;
-  g.wo = (g.w + 2 * pad - kw) / stride + 1;
+  g.ho = output_length(g.h, kh, stride, pad);
+  g.wo = output_length(g.w, kw, stride, pad);
   return g;
 }
 
@@ -81,7 +92,7 @@ std::size_t conv_output_size(std::size_t in, std::size_t kernel, std::size_t str
     detail::fail_shape("conv_output_size: kernel {} is larger than the padded input {}", kernel,
                        in + 2 * padding);
   }
-  return (in + 2 * padding - kernel) / stride + 1;
+  return output_length(in, kernel, stride, padding);
 }
 
 // ---- convolution: im2col + sgemm ----------------------------------------------------------
@@ -93,6 +104,9 @@ std::size_t conv_output_size(std::size_t in, std::size_t kernel, std::size_t str
 namespace {
 
 Array im2col(const Array& x, const Geometry& g) {
+  // Hint: cols[(c·kh + u)·kw + v, (n·Ho + i)·Wo + j] = x_pad[n, c, i·s + u, j·s + v]: one row per
+  // kernel tap, one column per output position; taps in the padding are 0.
+  // BEGIN SOLUTION 09_spatial im2col
   const std::size_t positions = g.n * g.out_plane();
   Array cols = Array::from_shape({g.c * g.kh * g.kw, positions});
   for (std::size_t c = 0; c < g.c; ++c) {
@@ -128,10 +142,14 @@ Array im2col(const Array& x, const Geometry& g) {
     }
   }
   return cols;
+  // END SOLUTION
 }
 
 // The adjoint of im2col: every column entry is added back to the input pixel it was read from.
 Array col2im(const Array& cols, const Geometry& g) {
+  // Hint: the adjoint of im2col: start from zeros [N, C, H, W] and add every cols entry back (+=)
+  // into the pixel it was read from; padding taps are dropped.
+  // BEGIN SOLUTION 09_spatial col2im
   const std::size_t positions = g.n * g.out_plane();
   Array dx = xt::zeros<float>({g.n, g.c, g.h, g.w});
   for (std::size_t c = 0; c < g.c; ++c) {
@@ -155,6 +173,7 @@ Array col2im(const Array& cols, const Geometry& g) {
     }
   }
   return dx;
+  // END SOLUTION
 }
 
 // [N, O, Ho·Wo] <-> [O, N·Ho·Wo]: the layout of the images vs the layout of the GEMM.
@@ -178,6 +197,9 @@ struct Conv2dBackward : Node {
   void release_saved() override { cols = Array(); }
 
   std::vector<Array> apply(const Array& grad_out) override {
+    // Hint: gmat = grad_out as [O, N·Ho·Wo]; dx = col2im(Wᵀ·gmat), dW = gmat·colsᵀ (two
+    // detail::gemm calls), db[o] = Σ of row o of gmat.
+    // BEGIN SOLUTION 09_spatial conv2d_backward
     const Array& w = inputs()[1].data();
     const std::size_t o = w.shape()[0], taps = geo.c * geo.kh * geo.kw;
     const std::size_t positions = geo.n * geo.out_plane();
@@ -203,6 +225,7 @@ struct Conv2dBackward : Node {
       }
     }
     return grads;
+    // END SOLUTION
   }
 
   Array cols;
@@ -224,6 +247,30 @@ void check_conv_args(const Tensor& x, const Tensor& weight, const Tensor& bias) 
   }
 }
 
+// y [N, O, Ho, Wo] = W [O, C·kh·kw] × im2col(x) + b; `cols` keeps the im2col buffer for backward.
+Array conv2d_forward(const Array& x, const Array& w, const Array* b, const Geometry& g,
+                     Array& cols) {
+  // Hint: cols = im2col(x, g); one detail::gemm gives ymat [O, N·Ho·Wo]; then copy each
+  // (o, n) plane of ymat into y[n, o] adding b[o] — the GEMM's layout is not the image's.
+  // BEGIN SOLUTION 09_spatial conv2d
+  const std::size_t o = w.shape()[0], taps = g.c * g.kh * g.kw;
+  const std::size_t plane = g.out_plane(), positions = g.n * plane;
+  cols = im2col(x, g);
+  Array ymat = Array::from_shape({o, positions});
+  detail::gemm(false, false, o, positions, taps, 1.0f, w.data(), cols.data(), 0.0f, ymat.data());
+  Array y = Array::from_shape({g.n, o, g.ho, g.wo});
+  for (std::size_t n = 0; n < g.n; ++n) {
+    for (std::size_t k = 0; k < o; ++k) {
+      const float shift = b ? b->data()[k] : 0.0f;
+      const float* src = ymat.data() + k * positions + n * plane;
+      float* dst = y.data() + (n * o + k) * plane;
+      for (std::size_t p = 0; p < plane; ++p) dst[p] = src[p] + shift;
+    }
+  }
+  return y;
+  // END SOLUTION
+}
+
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, std::size_t stride,
@@ -231,22 +278,9 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, std::si
   const Geometry g = geometry("conv2d", x.shape(), weight.ndim() == 4 ? weight.dim(2) : 1,
                               weight.ndim() == 4 ? weight.dim(3) : 1, stride, padding);
   check_conv_args(x, weight, bias);
-  const std::size_t o = weight.dim(0), taps = g.c * g.kh * g.kw;
-  const std::size_t plane = g.out_plane(), positions = g.n * plane;
-  Array cols = im2col(x.data(), g);
-  Array ymat = Array::from_shape({o, positions});
-  detail::gemm(false, false, o, positions, taps, 1.0f, weight.data().data(), cols.data(), 0.0f,
-               ymat.data());
-  Array y = Array::from_shape({g.n, o, g.ho, g.wo});
-  for (std::size_t b = 0; b < g.n; ++b) {
-    for (std::size_t k = 0; k < o; ++k) {
-      const float shift = bias.defined() ? bias.data().data()[k] : 0.0f;
-      const float* src = ymat.data() + k * positions + b * plane;
-      float* dst = y.data() + (b * o + k) * plane;
-      for (std::size_t p = 0; p < plane; ++p) dst[p] = src[p] + shift;
-    }
-  }
-  Tensor out(std::move(y));
+  Array cols;
+  Tensor out(
+      conv2d_forward(x.data(), weight.data(), bias.defined() ? &bias.data() : nullptr, g, cols));
   if (should_record({&x, &weight, &bias})) {
     return attach(out, std::make_shared<Conv2dBackward>(x, weight, bias, std::move(cols), g));
   }
@@ -265,9 +299,13 @@ struct MaxPool2dBackward : Node {
   void release_saved() override { argmax = {}; }
 
   std::vector<Array> apply(const Array& g) override {
+    // Hint: each output's gradient goes to the input its maximum came from: dx = zeros,
+    // dx[argmax[k]] += g[k].
+    // BEGIN SOLUTION 09_spatial max_pool2d_backward
     Array dx = xt::zeros<float>(inputs()[0].data().shape());
     for (std::size_t k = 0; k < argmax.size(); ++k) dx.data()[argmax[k]] += g.data()[k];
     return {dx};
+    // END SOLUTION
   }
 
   std::vector<std::size_t> argmax;  ///< flat input index of each output's maximum
@@ -279,16 +317,15 @@ void check_pool_padding(const char* op, const Geometry& g) {
   }
 }
 
-}  // namespace
-
-Tensor max_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::size_t padding) {
-  if (stride == 0) stride = kernel.first;
-  const Geometry g =
-      geometry("max_pool2d", x.shape(), kernel.first, kernel.second, stride, padding);
-  check_pool_padding("max_pool2d", g);
+// Max over each window of x [N, C, H, W]; argmax[k] receives the flat input index of output
+// k's maximum, for the backward pass.
+Array max_pool2d_forward(const Array& x, const Geometry& g, std::vector<std::size_t>& argmax) {
+  // Hint: per plane and output (i, j), scan the taps inside the input (taps_inside skips the
+  // padding, which acts as −∞) and keep the first maximum (strict >) and its flat index.
+  // BEGIN SOLUTION 09_spatial max_pool2d
   Array y = Array::from_shape({g.n, g.c, g.ho, g.wo});
-  std::vector<std::size_t> argmax(y.size());
-  const float* in = x.data().data();
+  argmax.resize(y.size());
+  const float* in = x.data();
   std::size_t k = 0;
   for (std::size_t plane = 0; plane < g.n * g.c; ++plane) {
     const std::size_t base = plane * g.h * g.w;
@@ -316,7 +353,19 @@ Tensor max_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::s
       }
     }
   }
-  Tensor out(std::move(y));
+  return y;
+  // END SOLUTION
+}
+
+}  // namespace
+
+Tensor max_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::size_t padding) {
+  if (stride == 0) stride = kernel.first;
+  const Geometry g =
+      geometry("max_pool2d", x.shape(), kernel.first, kernel.second, stride, padding);
+  check_pool_padding("max_pool2d", g);
+  std::vector<std::size_t> argmax;
+  Tensor out(max_pool2d_forward(x.data(), g, argmax));
   if (should_record({&x}))
     return attach(out, std::make_shared<MaxPool2dBackward>(x, std::move(argmax)));
   return out;
@@ -355,18 +404,16 @@ struct AvgPool2dBackward : Node {
   Geometry geo;
 };
 
-}  // namespace
-
-Tensor avg_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::size_t padding) {
-  if (stride == 0) stride = kernel.first;
-  const Geometry g =
-      geometry("avg_pool2d", x.shape(), kernel.first, kernel.second, stride, padding);
-  check_pool_padding("avg_pool2d", g);
+// Mean over each window of x [N, C, H, W]; padding counts as zeros in the kh·kw divisor.
+Array avg_pool2d_forward(const Array& x, const Geometry& g) {
+  // Hint: per plane and output (i, j) sum the taps inside the input (taps_inside) and divide
+  // by kh·kw — padding adds zeros but still counts, as in the course.
+  // BEGIN SOLUTION 09_spatial avg_pool2d
   Array y = Array::from_shape({g.n, g.c, g.ho, g.wo});
   const float scale = 1.0f / static_cast<float>(g.kh * g.kw);
   std::size_t k = 0;
   for (std::size_t plane = 0; plane < g.n * g.c; ++plane) {
-    const float* in = x.data().data() + plane * g.h * g.w;
+    const float* in = x.data() + plane * g.h * g.w;
     for (std::size_t i = 0; i < g.ho; ++i) {
       const Span rows = taps_inside(i, g.kh, g.h, g);
       for (std::size_t j = 0; j < g.wo; ++j, ++k) {
@@ -380,7 +427,18 @@ Tensor avg_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::s
       }
     }
   }
-  Tensor out(std::move(y));
+  return y;
+  // END SOLUTION
+}
+
+}  // namespace
+
+Tensor avg_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::size_t padding) {
+  if (stride == 0) stride = kernel.first;
+  const Geometry g =
+      geometry("avg_pool2d", x.shape(), kernel.first, kernel.second, stride, padding);
+  check_pool_padding("avg_pool2d", g);
+  Tensor out(avg_pool2d_forward(x.data(), g));
   if (should_record({&x})) return attach(out, std::make_shared<AvgPool2dBackward>(x, g));
   return out;
 }
@@ -549,6 +607,9 @@ Array crop_padding(const Array& padded, std::size_t pad) {
 
 Array conv2d_reference(const Array& x, const Array& weight, const Array& bias, std::size_t stride,
                        std::size_t padding) {
+  // Hint: pad x with zeros (pad_input), then for every n, o, i, j: b[o] + Σ over c, u, v of
+  // w[o,c,u,v]·x_pad[n, c, i·s+u, j·s+v].
+  // BEGIN SOLUTION 09_spatial conv2d_reference
   const Geometry g = geometry("conv2d_reference", detail::to_shape(x.shape()), weight.shape()[2],
                               weight.shape()[3], stride, padding);
   const std::size_t outs = weight.shape()[0];
@@ -566,10 +627,14 @@ Array conv2d_reference(const Array& x, const Array& weight, const Array& bias, s
           y(b, o, i, j) = total;
         }
   return y;
+  // END SOLUTION
 }
 
 Conv2dGrads conv2d_backward_reference(const Array& x, const Array& weight, const Array& grad_out,
                                       std::size_t stride, std::size_t padding) {
+  // Hint: same loops as the forward: each g[n,o,i,j] adds g·x_pad into dw, g·w into dx_pad and g
+  // into db; crop dx_pad's padding at the end.
+  // BEGIN SOLUTION 09_spatial conv2d_backward_reference
   const Geometry g = geometry("conv2d_backward_reference", detail::to_shape(x.shape()),
                               weight.shape()[2], weight.shape()[3], stride, padding);
   const std::size_t outs = weight.shape()[0];
@@ -591,10 +656,14 @@ Conv2dGrads conv2d_backward_reference(const Array& x, const Array& weight, const
         }
   grads.input = crop_padding(dxp, padding);
   return grads;
+  // END SOLUTION
 }
 
 Array max_pool2d_reference(const Array& x, KernelSize kernel, std::size_t stride,
                            std::size_t padding) {
+  // Hint: pad with −∞, then every output is the largest x_pad[n, c, i·s+u, j·s+v] over its kh×kw
+  // window.
+  // BEGIN SOLUTION 09_spatial max_pool2d_reference
   const Geometry g = geometry("max_pool2d_reference", detail::to_shape(x.shape()), kernel.first,
                               kernel.second, stride, padding);
   const Array xp = pad_input(x, padding, -std::numeric_limits<float>::infinity());
@@ -610,6 +679,7 @@ Array max_pool2d_reference(const Array& x, KernelSize kernel, std::size_t stride
           y(b, c, i, j) = best;
         }
   return y;
+  // END SOLUTION
 }
 
 Array max_pool2d_backward_reference(const Array& x, const Array& grad_out, KernelSize kernel,
@@ -673,6 +743,21 @@ Array avg_pool2d_backward_reference(const Array& x, const Array& grad_out, Kerne
 
 // ---- layers -------------------------------------------------------------------------------
 
+namespace {
+
+// He initialisation of a convolution weight [O, C, kh, kw]: N(0, 2/fan_in), fan_in = C·kh·kw.
+Tensor conv_init_weight(std::size_t o, std::size_t c, std::size_t kh, std::size_t kw) {
+  // Hint: Tensor::randn({o, c, kh, kw}), then scale its data() by √(2/(c·kh·kw)): ReLU halves
+  // the variance, He's factor 2 gives it back.
+  // BEGIN SOLUTION 09_spatial conv_init
+  Tensor w = Tensor::randn({o, c, kh, kw});
+  w.data() *= static_cast<float>(std::sqrt(2.0 / static_cast<double>(c * kh * kw)));
+  return w;
+  // END SOLUTION
+}
+
+}  // namespace
+
 Conv2d::Conv2d(std::size_t in_channels, std::size_t out_channels, KernelSize kernel,
                std::size_t stride, std::size_t padding, bool use_bias)
     : in_channels(in_channels),
@@ -685,10 +770,8 @@ Conv2d::Conv2d(std::size_t in_channels, std::size_t out_channels, KernelSize ker
                      out_channels);
   }
   check_window("Conv2d", kernel.first, kernel.second, stride);
-  const std::size_t fan_in = in_channels * kernel.first * kernel.second;
-  Tensor w = Tensor::randn({out_channels, in_channels, kernel.first, kernel.second});
-  w.data() *= static_cast<float>(std::sqrt(2.0 / static_cast<double>(fan_in)));  // He init
-  weight = register_parameter("weight", w);
+  weight = register_parameter(
+      "weight", conv_init_weight(out_channels, in_channels, kernel.first, kernel.second));
   if (use_bias) bias = register_parameter("bias", Tensor::zeros({out_channels}));
 }
 

@@ -204,43 +204,70 @@ Tensor Tensor::detach() const {
 }
 
 // ---- arithmetic -------------------------------------------------------------------------
+// Each op is an exercise-sized forward on arrays (what a student writes in module 01), and a
+// wrapper that checks the shapes and records the backward node (module 05).
 
 namespace {
 
-template <class Op>
-Array broadcast_op(const char* name, const Tensor& a, const Tensor& b, Op op) {
-  if (a.data().shape() != b.data().shape()) {
-    detail::broadcast_shapes(name, a.shape(), b.shape());  // throws if incompatible
-  }
-  return op(a.data(), b.data());
+Array add_forward(const Array& a, const Array& b) {
+  // Hint: xtensor broadcasts like NumPy: a + b already has the broadcast shape.
+  // BEGIN SOLUTION 01_tensor add
+  return a + b;
+  // END SOLUTION
+}
+
+Array sub_forward(const Array& a, const Array& b) {
+  // Hint: the element-wise difference a − b, broadcast like add.
+  // BEGIN SOLUTION 01_tensor sub
+  return a - b;
+  // END SOLUTION
+}
+
+Array mul_forward(const Array& a, const Array& b) {
+  // Hint: the element-wise (Hadamard) product, broadcast like add — not a matrix product.
+  // BEGIN SOLUTION 01_tensor mul
+  return a * b;
+  // END SOLUTION
+}
+
+Array div_forward(const Array& a, const Array& b) {
+  // Hint: the element-wise quotient; dividing by zero gives ±inf, as in NumPy (no check).
+  // BEGIN SOLUTION 01_tensor div
+  return a / b;
+  // END SOLUTION
+}
+
+// The broadcast check runs before the exercise, so its message names the op and both shapes.
+void check_broadcast(const char* op, const Tensor& a, const Tensor& b) {
+  if (a.data().shape() != b.data().shape()) detail::broadcast_shapes(op, a.shape(), b.shape());
 }
 
 }  // namespace
 
 Tensor operator+(const Tensor& a, const Tensor& b) {
-  Tensor out(
-      broadcast_op("add", a, b, [](const Array& x, const Array& y) -> Array { return x + y; }));
+  check_broadcast("add", a, b);
+  Tensor out(add_forward(a.data(), b.data()));
   if (should_record({&a, &b})) return attach(out, std::make_shared<AddBackward>(a, b));
   return out;
 }
 
 Tensor operator-(const Tensor& a, const Tensor& b) {
-  Tensor out(
-      broadcast_op("sub", a, b, [](const Array& x, const Array& y) -> Array { return x - y; }));
+  check_broadcast("sub", a, b);
+  Tensor out(sub_forward(a.data(), b.data()));
   if (should_record({&a, &b})) return attach(out, std::make_shared<SubBackward>(a, b));
   return out;
 }
 
 Tensor operator*(const Tensor& a, const Tensor& b) {
-  Tensor out(
-      broadcast_op("mul", a, b, [](const Array& x, const Array& y) -> Array { return x * y; }));
+  check_broadcast("mul", a, b);
+  Tensor out(mul_forward(a.data(), b.data()));
   if (should_record({&a, &b})) return attach(out, std::make_shared<MulBackward>(a, b));
   return out;
 }
 
 Tensor operator/(const Tensor& a, const Tensor& b) {
-  Tensor out(
-      broadcast_op("div", a, b, [](const Array& x, const Array& y) -> Array { return x / y; }));
+  check_broadcast("div", a, b);
+  Tensor out(div_forward(a.data(), b.data()));
   if (should_record({&a, &b})) return attach(out, std::make_shared<DivBackward>(a, b));
   return out;
 }
@@ -307,6 +334,9 @@ namespace {
 // The result of a @ b following NumPy: a 1-D left operand is a row [1, K] and a 1-D right
 // operand a column [K, 1]; the added axis is removed from the result.
 Array matmul_forward(const Array& a, const Array& b) {
+  // Hint: check a's last axis against b's second-to-last, then one detail::gemm for 2-D @ 2-D;
+  // promote 1-D operands to a row/column, use detail::batched_matmul, drop the added axis.
+  // BEGIN SOLUTION 01_tensor matmul
   const std::size_t ra = a.dimension(), rb = b.dimension();
   const std::size_t ka = a.shape()[ra - 1];
   const std::size_t kb = rb == 1 ? b.shape()[0] : b.shape()[rb - 2];
@@ -330,6 +360,7 @@ Array matmul_forward(const Array& a, const Array& b) {
   if (ra == 1) shape.erase(shape.end() - (rb == 1 ? 1 : 2));
   out.reshape(shape);
   return out;
+  // END SOLUTION
 }
 
 }  // namespace
@@ -347,30 +378,45 @@ Tensor Tensor::matmul(const Tensor& other) const {
 
 // ---- shape ops --------------------------------------------------------------------------
 
-Tensor Tensor::reshape(const std::vector<long>& shape) const {
-  Shape target(shape.size());
+namespace {
+
+// The shape `request` asks for, with its one −1 inferred from the element count.
+Shape reshape_target(const Shape& from, std::size_t size, const std::vector<long>& request) {
+  // Hint: at most one −1; it becomes size / (product of the others). Any other negative
+  // entry, or a product that differs from `size`, is a ShapeError naming both shapes.
+  // BEGIN SOLUTION 01_tensor reshape
+  Shape target(request.size());
   long known = 1;
   int unknown = -1;
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    if (shape[i] == -1) {
+  for (std::size_t i = 0; i < request.size(); ++i) {
+    if (request[i] == -1) {
       if (unknown >= 0) {
         detail::fail_shape("reshape: only one dimension can be -1; got [{}]",
-                           fmt::join(shape, ", "));
+                           fmt::join(request, ", "));
       }
       unknown = static_cast<int>(i);
-    } else if (shape[i] < 0) {
-      detail::fail_shape("reshape: invalid dimension {} in [{}]", shape[i], fmt::join(shape, ", "));
+    } else if (request[i] < 0) {
+      detail::fail_shape("reshape: invalid dimension {} in [{}]", request[i],
+                         fmt::join(request, ", "));
     } else {
-      known *= shape[i];
-      target[i] = static_cast<std::size_t>(shape[i]);
+      known *= request[i];
+      target[i] = static_cast<std::size_t>(request[i]);
     }
   }
-  if (unknown >= 0) target[static_cast<std::size_t>(unknown)] = known == 0 ? 0 : size() / known;
-  if (detail::product(target) != size() || (unknown >= 0 && known == 0)) {
+  if (unknown >= 0) target[static_cast<std::size_t>(unknown)] = known == 0 ? 0 : size / known;
+  if (detail::product(target) != size || (unknown >= 0 && known == 0)) {
     detail::fail_shape("reshape: total elements must match: {} has {}, [{}] asks for {}",
-                       shape_str(this->shape()), size(), fmt::join(shape, ", "),
+                       shape_str(from), size, fmt::join(request, ", "),
                        unknown >= 0 ? known : static_cast<long>(detail::product(target)));
   }
+  return target;
+  // END SOLUTION
+}
+
+}  // namespace
+
+Tensor Tensor::reshape(const std::vector<long>& shape) const {
+  const Shape target = reshape_target(this->shape(), size(), shape);
   Array out = data();
   out.reshape(target);
   Tensor result(std::move(out));
@@ -389,6 +435,22 @@ Tensor Tensor::flatten(int start_dim) const {
   return reshape(target);
 }
 
+namespace {
+
+// `a` with axes d0 and d1 swapped (a new, contiguous array).
+Array transpose_forward(const Array& a, std::size_t d0, std::size_t d1) {
+  // Hint: build the axis permutation 0, 1, …, n−1, swap entries d0 and d1, and let
+  // xt::transpose(a, perm) do the rest; assigning it to an Array makes the copy.
+  // BEGIN SOLUTION 01_tensor transpose
+  std::vector<std::size_t> perm(a.dimension());
+  for (std::size_t i = 0; i < perm.size(); ++i) perm[i] = i;
+  std::swap(perm[d0], perm[d1]);
+  return xt::transpose(a, perm);
+  // END SOLUTION
+}
+
+}  // namespace
+
 Tensor Tensor::transpose(int dim0, int dim1) const {
   if (ndim() < 2) {
     // The course's 1-D transpose is the identity; an explicit axis must still exist.
@@ -402,10 +464,7 @@ Tensor Tensor::transpose(int dim0, int dim1) const {
   }
   const std::size_t d0 = detail::normalize_axis("transpose", dim0, ndim());
   const std::size_t d1 = detail::normalize_axis("transpose", dim1, ndim());
-  std::vector<std::size_t> perm(ndim());
-  for (std::size_t i = 0; i < perm.size(); ++i) perm[i] = i;
-  std::swap(perm[d0], perm[d1]);
-  Tensor out(Array(xt::transpose(data(), perm)));
+  Tensor out(transpose_forward(data(), d0, d1));
   if (should_record({this})) return attach(out, std::make_shared<TransposeBackward>(*this, d0, d1));
   return out;
 }
@@ -414,6 +473,9 @@ namespace {
 
 // Copies whole rows (blocks of `row_size` floats along axis 0) — contiguous, so memcpy.
 Array gather_rows(const Array& src, const std::vector<std::size_t>& rows, Shape out_shape) {
+  // Hint: a row along axis 0 is size/shape[0] contiguous floats; memcpy row rows[i] of src
+  // to row i of the result (indices were checked by the caller).
+  // BEGIN SOLUTION 01_tensor gather_rows
   const std::size_t row_size =
       src.dimension() == 0 || src.shape()[0] == 0 ? 0 : src.size() / src.shape()[0];
   Array out = Array::from_shape(out_shape);
@@ -423,6 +485,7 @@ Array gather_rows(const Array& src, const std::vector<std::size_t>& rows, Shape 
                   row_size * sizeof(float));
   }
   return out;
+  // END SOLUTION
 }
 
 }  // namespace
@@ -511,11 +574,45 @@ Shape reduced_shape(const Shape& in, const std::vector<std::size_t>& axes, bool 
 }
 
 Array sum_over(const Array& a, const std::vector<std::size_t>& axes, bool keepdims) {
+  // Hint: xt::sum(a, axes, xt::evaluation_strategy::immediate) drops the axes; reshape the
+  // result to reduced_shape(...) so keepdims keeps them as 1. No axes: a copy of a.
+  // BEGIN SOLUTION 01_tensor sum
   const Shape out_shape = reduced_shape(detail::to_shape(a.shape()), axes, keepdims);
   if (axes.empty()) return a;
   Array out = xt::sum(a, axes, xt::evaluation_strategy::immediate);
   out.reshape(out_shape);
   return out;
+  // END SOLUTION
+}
+
+Array max_over(const Array& a, const std::vector<std::size_t>& axes, bool keepdims) {
+  // Hint: like sum_over with xt::amax; the caller has already refused empty axes.
+  // BEGIN SOLUTION 01_tensor max
+  if (axes.empty()) return a;
+  Array out = xt::amax(a, axes, xt::evaluation_strategy::immediate);
+  out.reshape(reduced_shape(detail::to_shape(a.shape()), axes, keepdims));
+  return out;
+  // END SOLUTION
+}
+
+// Index of the first maximum of each line along the middle axis of an [outer, n, inner] view.
+Array argmax_lines(const float* x, const detail::AxisSplit& s, const Shape& out_shape) {
+  // Hint: for each (o, i) walk k = 0..n−1 over x[(o·n + k)·inner + i]; keep the first
+  // maximum (strict >), and store its index k as a float.
+  // BEGIN SOLUTION 01_tensor argmax
+  Array out = Array::from_shape(out_shape);
+  for (std::size_t o = 0; o < s.outer; ++o) {
+    for (std::size_t i = 0; i < s.inner; ++i) {
+      const float* base = x + o * s.n * s.inner + i;
+      std::size_t best = 0;
+      for (std::size_t k = 1; k < s.n; ++k) {
+        if (base[k * s.inner] > base[best * s.inner]) best = k;  // strict: first maximum wins
+      }
+      out.data()[o * s.inner + i] = static_cast<float>(best);
+    }
+  }
+  return out;
+  // END SOLUTION
 }
 
 }  // namespace
@@ -560,11 +657,7 @@ Tensor Tensor::max(const std::vector<int>& axes, bool keepdims) const {
       detail::fail_shape("max: cannot reduce over an empty axis; got shape {}", shape_str(shape()));
     }
   }
-  Array m = data();
-  if (!ax.empty()) {
-    m = xt::amax(data(), ax, xt::evaluation_strategy::immediate);
-    m.reshape(reduced_shape(shape(), ax, keepdims));
-  }
+  Array m = max_over(data(), ax, keepdims);
   Tensor out(std::move(m));
   if (should_record({this})) return attach(out, std::make_shared<MaxBackward>(*this, out, ax));
   return out;
@@ -578,26 +671,18 @@ Tensor Tensor::argmax(int axis) const {
                        shape_str(shape()));
   Shape out_shape = shape();
   out_shape.erase(out_shape.begin() + static_cast<long>(ax));
-  Array out = Array::from_shape(out_shape);
-  const float* x = data().data();
-  for (std::size_t o = 0; o < s.outer; ++o) {
-    for (std::size_t i = 0; i < s.inner; ++i) {
-      const float* base = x + o * s.n * s.inner + i;
-      std::size_t best = 0;
-      for (std::size_t k = 1; k < s.n; ++k) {
-        if (base[k * s.inner] > base[best * s.inner]) best = k;  // strict: first maximum wins
-      }
-      out.data()[o * s.inner + i] = static_cast<float>(best);
-    }
-  }
-  return Tensor(std::move(out));
+  return Tensor(argmax_lines(data().data(), s, out_shape));
 }
 
 // ---- printing ---------------------------------------------------------------------------
 
 namespace {
 
+// Appends axis `axis` of `a` (starting at flat `offset`) as a bracketed, comma-separated list.
 void format_axis(std::string& out, const Array& a, std::size_t axis, std::size_t offset) {
+  // Hint: '[', then each element ({:.6g}) or, above the last axis, a recursive call at
+  // offset + i·stride, separated by ", ", then ']'; over 1000 elements keep 3 + "..." + 3.
+  // BEGIN SOLUTION 01_tensor to_string
   const std::size_t n = a.shape()[axis];
   const std::size_t stride = a.strides().empty() ? 1 : static_cast<std::size_t>(a.strides()[axis]);
   const bool summarize = a.size() > 1000 && n > 6;
@@ -615,6 +700,7 @@ void format_axis(std::string& out, const Array& a, std::size_t axis, std::size_t
     if (i + 1 < n) out += ", ";
   }
   out += ']';
+  // END SOLUTION
 }
 
 std::string format_array(const Array& a) {

@@ -31,16 +31,12 @@
 #include <fmt/format.h>
 #include <xtensor/xarray.hpp>
 
+#include <tinytorch/core/errors.hpp>
+
 namespace tinytorch {
 
 using Shape = std::vector<std::size_t>;
 using Array = xt::xarray<float>;
-
-/// Thrown when an op receives tensors of the wrong rank or incompatible shapes.
-class ShapeError : public std::invalid_argument {
- public:
-  using std::invalid_argument::invalid_argument;
-};
 
 /// Seeds the library's random generator (init, randn/rand, dropout, shuffling).
 void manual_seed(std::uint64_t seed);

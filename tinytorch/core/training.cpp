@@ -43,11 +43,14 @@ CosineSchedule::CosineSchedule(float max_lr, float min_lr, std::size_t total_epo
 }
 
 float CosineSchedule::get_lr(std::size_t epoch) const {
+  // Hint: lr(e) = min + (max − min)·(1 + cos(π·e/T))/2 while e < T, and min from then on.
+  // BEGIN SOLUTION 07_training cosine_schedule
   if (epoch >= total_epochs_) return min_lr_;
   const double progress = static_cast<double>(epoch) / static_cast<double>(total_epochs_);
   constexpr double kPi = 3.14159265358979323846;
   const double cosine = (1.0 + std::cos(kPi * progress)) / 2.0;  // 1 at the start, 0 at T
   return static_cast<float>(min_lr_ + (static_cast<double>(max_lr_) - min_lr_) * cosine);
+  // END SOLUTION
 }
 
 // ---- clip_grad_norm ---------------------------------------------------------------------
@@ -78,11 +81,15 @@ void scale_grads(const std::vector<Tensor>& parameters, double factor) {
 }  // namespace
 
 float clip_grad_norm(const std::vector<Tensor>& parameters, float max_norm) {
+  // Hint: n = √(Σ over every gradient element of g²), summed in double; if n > max_norm scale every
+  // gradient by max_norm/n in place. Return n.
+  // BEGIN SOLUTION 07_training clip_grad_norm
   if (!(max_norm > 0.0f))
     detail::fail_arg("clip_grad_norm: max_norm must be > 0, got {}", max_norm);
   const double total = global_grad_norm(parameters);
   if (total > max_norm) scale_grads(parameters, max_norm / total);
   return static_cast<float>(total);
+  // END SOLUTION
 }
 
 // ---- accuracy ---------------------------------------------------------------------------
@@ -114,6 +121,9 @@ bool accuracy_applies(const Tensor& outputs, const Tensor& labels) {
 
 /// Number of rows whose prediction matches the label (see accuracy() for the rules).
 std::size_t count_correct(const Tensor& outputs, const Tensor& labels) {
+  // Hint: c == 1: compare out > 0.5 with label > 0.5; class labels: argmax of the row (first
+  // maximum) equals the label; one-hot: the two row argmaxes agree.
+  // BEGIN SOLUTION 07_training accuracy
   const std::size_t n = outputs.dim(0), c = cols_of(outputs), lc = cols_of(labels);
   const float* out = outputs.data().data();
   const float* lab = labels.data().data();
@@ -128,6 +138,7 @@ std::size_t count_correct(const Tensor& outputs, const Tensor& labels) {
     }
   }
   return correct;
+  // END SOLUTION
 }
 
 }  // namespace
@@ -215,6 +226,9 @@ void Trainer::finish_epoch(float mean_loss) {
 }
 
 float Trainer::train_epoch(DataLoader& loader, std::size_t accumulation_steps) {
+  // Hint: model_.train(), zero_grad; per batch train_batch(); every accumulation_steps batches
+  // apply_update(); left-overs get an update too; finish_epoch(mean loss per update).
+  // BEGIN SOLUTION 07_training train_epoch
   if (accumulation_steps == 0)
     detail::fail_arg("train_epoch: accumulation_steps must be >= 1, got 0");
   const std::size_t batches = loader.size();
@@ -245,9 +259,13 @@ float Trainer::train_epoch(DataLoader& loader, std::size_t accumulation_steps) {
   const float mean_loss = static_cast<float>(loss_sum / static_cast<double>(updates));
   finish_epoch(mean_loss);
   return mean_loss;
+  // END SOLUTION
 }
 
 EvalResult Trainer::evaluate(DataLoader& loader) {
+  // Hint: eval mode (ModeRestorer puts it back) and a NoGradGuard; sum loss × batch rows and
+  // correct predictions over the loader; divide by the sample count.
+  // BEGIN SOLUTION 07_training evaluate
   if (loader.size() == 0)
     detail::fail_arg("evaluate: the loader has no batches (is the dataset empty?)");
   ModeRestorer restore(model_);
@@ -273,6 +291,7 @@ EvalResult Trainer::evaluate(DataLoader& loader) {
   history_.eval_loss.push_back(result.loss);
   history_.eval_accuracy.push_back(result.accuracy);
   return result;
+  // END SOLUTION
 }
 
 // ---- safetensors: writing ---------------------------------------------------------------

@@ -181,6 +181,9 @@ int parse_bounded_int(std::string_view field, int max, const char* what, const C
 /// Appends one row's 64 scaled pixels and its label.
 void parse_digits_row(std::string_view line, const CsvPlace& at, std::vector<float>& pixels,
                       std::vector<float>& labels) {
+  // Hint: a row is 65 comma-separated integers: 64 pixels in 0..16 (append pixel/16) then the label
+  // 0..9; parse_bounded_int checks each field and names the line.
+  // BEGIN SOLUTION 08_dataloader digits_reader
   if (trim(line).empty()) {
     fail_data(
         "read_digits_csv: file '{}', line {} is empty; expected {} comma-separated integers "
@@ -201,6 +204,7 @@ void parse_digits_row(std::string_view line, const CsvPlace& at, std::vector<flo
   const int label =
       parse_bounded_int(fields[kDigitsPixels], kDigitsMaxLabel, "label", at, kDigitsPixels);
   labels.push_back(static_cast<float>(label));
+  // END SOLUTION
 }
 
 LabeledImages to_digits_tensors(std::vector<float>& pixels, std::vector<float>& labels) {

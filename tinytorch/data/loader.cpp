@@ -47,6 +47,9 @@ namespace {
 }  // namespace
 
 Sample TensorDataset::get(std::size_t i) const {
+  // Hint: example i is row i of every tensor (t[i]), taken under a NoGradGuard; out of range is
+  // fail_index(i, size()).
+  // BEGIN SOLUTION 08_dataloader tensor_dataset_get
   if (i >= size()) fail_index(i, size());
   // Rows are copies cut from the graph: a sample is data, not part of anyone's history.
   NoGradGuard no_grad;
@@ -54,6 +57,7 @@ Sample TensorDataset::get(std::size_t i) const {
   sample.reserve(tensors_.size());
   for (const Tensor& t : tensors_) sample.push_back(t[static_cast<long>(i)]);
   return sample;
+  // END SOLUTION
 }
 
 Batch TensorDataset::get_batch(const std::vector<std::size_t>& indices) const {
@@ -92,6 +96,8 @@ void check_same_layout(const std::vector<Sample>& samples) {
 }  // namespace
 
 Batch default_collate(const std::vector<Sample>& samples) {
+  // Hint: after check_same_layout, field f of the batch is stack() of field f of every sample.
+  // BEGIN SOLUTION 08_dataloader collate
   if (samples.empty()) return {};
   check_same_layout(samples);
   Batch batch;
@@ -102,6 +108,7 @@ Batch default_collate(const std::vector<Sample>& samples) {
     batch.push_back(stack(field));
   }
   return batch;
+  // END SOLUTION
 }
 
 // ---- DataLoader -------------------------------------------------------------------------
@@ -136,11 +143,15 @@ std::size_t DataLoader::size() const {
 }
 
 DataLoader::Iterator DataLoader::begin() {
+  // Hint: reset order_ to 0..n−1 (the dataset may have changed size), std::shuffle it with
+  // generator_ when shuffling, return Iterator(this, 0).
+  // BEGIN SOLUTION 08_dataloader shuffle
   // Rebuilt every pass (not only reshuffled) in case a user's Dataset changed its size.
   order_.resize(dataset_->size());
   std::iota(order_.begin(), order_.end(), std::size_t{0});
   if (options_.shuffle_) std::shuffle(order_.begin(), order_.end(), generator_);
   return Iterator(this, 0);
+  // END SOLUTION
 }
 
 DataLoader::Iterator DataLoader::end() const {
@@ -148,6 +159,9 @@ DataLoader::Iterator DataLoader::end() const {
 }
 
 Batch DataLoader::batch(std::size_t b) const {
+  // Hint: batch b holds order_[b·bs .. min(n, (b+1)·bs)); use TensorDataset::get_batch when there
+  // is no collate, else get() each sample and collate.
+  // BEGIN SOLUTION 08_dataloader batch
   const std::size_t n = order_.size(), bs = options_.batch_size_;
   if (b * bs >= n || (options_.drop_last_ && (b + 1) * bs > n)) {
     throw std::out_of_range(
@@ -165,6 +179,7 @@ Batch DataLoader::batch(std::size_t b) const {
   samples.reserve(indices.size());
   for (std::size_t i : indices) samples.push_back(dataset_->get(i));
   return options_.collate_ ? options_.collate_(samples) : default_collate(samples);
+  // END SOLUTION
 }
 
 // ---- DataLoader::Iterator ---------------------------------------------------------------

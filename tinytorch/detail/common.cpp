@@ -54,6 +54,9 @@ std::vector<std::size_t> normalize_axes(const char* op, const std::vector<int>& 
 }
 
 Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
+  // Hint: align the shapes from the right (a missing dimension counts as 1); each pair must
+  // be equal or contain a 1, and the result takes the larger. Otherwise fail_shape naming op.
+  // BEGIN SOLUTION 01_tensor broadcast_shapes
   const std::size_t n = std::max(a.size(), b.size());
   Shape out(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -66,6 +69,7 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
     out[i] = da == 1 ? db : da;
   }
   return out;
+  // END SOLUTION
 }
 
 AxisSplit split_at(const Shape& shape, std::size_t axis) {

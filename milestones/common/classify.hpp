@@ -1,4 +1,4 @@
-// The image-classification runs of milestones 03 and 04: train with the Trainer and a
+// The image-classification runs of milestones 03 and 04: train with mini-batch SGD over a
 // DataLoader, evaluate every epoch, then show the results, the curves and a few predictions.
 #pragma once
 

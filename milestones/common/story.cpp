@@ -1,6 +1,10 @@
 #include "story.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
+#include <random>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -9,23 +13,44 @@ namespace milestone {
 using tinytorch::NoGradGuard;
 using tinytorch::Tensor;
 
-float evaluate_accuracy(tinytorch::Module& model, const Tensor& x, const Tensor& y) {
-  NoGradGuard no_grad;
-  return tinytorch::accuracy(model(x), y);
+float fraction_correct(const Tensor& outputs, const Tensor& labels) {
+  const std::size_t n = outputs.dim(0);
+  if (n == 0) return 0.0f;
+  const bool binary = outputs.ndim() == 1 || outputs.dim(1) == 1;
+  const Tensor predicted = binary ? outputs : outputs.argmax(1);
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float p = predicted.data().data()[i], y = labels.data().data()[i];
+    correct += binary ? (p > 0.5f) == (y > 0.5f) : p == y;
+  }
+  return static_cast<float>(correct) / static_cast<float>(n);
 }
 
-Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer,
-          const tinytorch::LossFn& loss_fn, const Tensor& x, const Tensor& y, const Flags& flags,
-          int log_every) {
-  auto data = std::make_shared<tinytorch::TensorDataset>(std::vector<Tensor>{x, y});
-  tinytorch::DataLoader loader(
-      data, tinytorch::DataLoaderOptions(flags.batch_size).shuffle(true).seed(flags.seed));
+float evaluate_accuracy(tinytorch::Module& model, const Tensor& x, const Tensor& y) {
+  NoGradGuard no_grad;
+  return fraction_correct(model(x), y);
+}
+
+// Mini-batches are rows of x and y picked through a permutation drawn anew each epoch
+// (Tensor::index_select), so these milestones need no DataLoader: modules 01–06 suffice.
+Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer, const LossFn& loss_fn,
+          const Tensor& x, const Tensor& y, const Flags& flags, int log_every) {
+  const std::size_t n = x.dim(0), batch = std::max<std::size_t>(1, flags.batch_size);
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::mt19937_64 shuffler(flags.seed);
   Curve curve;
   ProgressBar bar("training", static_cast<std::size_t>(flags.epochs));
   for (int epoch = 1; epoch <= flags.epochs; ++epoch) {
+    if (batch < n) std::shuffle(order.begin(), order.end(), shuffler);
     double total = 0.0;
-    for (const tinytorch::Batch& batch : loader) {
-      Tensor loss = loss_fn(model(batch[0]), batch[1]);
+    for (std::size_t start = 0; start < n; start += batch) {
+      const std::vector<std::size_t> rows(
+          order.begin() + static_cast<long>(start),
+          order.begin() + static_cast<long>(std::min(n, start + batch)));
+      const bool whole = rows.size() == n;  // full batch: the order does not matter
+      const Tensor xb = whole ? x : x.index_select(rows), yb = whole ? y : y.index_select(rows);
+      Tensor loss = loss_fn(model(xb), yb);
       if (!std::isfinite(loss.item())) {
         throw std::runtime_error(
             fmt::format("training: loss is {} at epoch {}", loss.item(), epoch));
@@ -33,9 +58,9 @@ Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer,
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();
-      total += static_cast<double>(loss.item()) * static_cast<double>(batch[0].dim(0));
+      total += static_cast<double>(loss.item()) * static_cast<double>(rows.size());
     }
-    curve.loss.push_back(static_cast<float>(total / static_cast<double>(x.dim(0))));
+    curve.loss.push_back(static_cast<float>(total / static_cast<double>(n)));
     curve.accuracy.push_back(evaluate_accuracy(model, x, y));
     const std::string status = fmt::format("Loss: {:.4f}  Accuracy: {}", curve.loss.back(),
                                            percent(curve.accuracy.back()));

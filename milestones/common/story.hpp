@@ -22,12 +22,20 @@ struct Curve {
   std::vector<float> loss, accuracy;
 };
 
+/// A loss: (model output, target) -> 0-d tensor (binary_cross_entropy, cross_entropy).
+using LossFn = std::function<tinytorch::Tensor(const tinytorch::Tensor&, const tinytorch::Tensor&)>;
+
 /// Gradient descent over (x, y) in batches of flags.batch_size (the whole set when it is at
 /// least N): forward, loss, zero_grad, backward, step. Runs flags.epochs epochs and logs a
 /// line every `log_every` epochs (with a progress bar on a terminal).
-Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer,
-          const tinytorch::LossFn& loss_fn, const tinytorch::Tensor& x, const tinytorch::Tensor& y,
-          const Flags& flags, int log_every);
+Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer, const LossFn& loss_fn,
+          const tinytorch::Tensor& x, const tinytorch::Tensor& y, const Flags& flags,
+          int log_every);
+
+/// Fraction of rows predicted right: [N, 1] (or [N]) probabilities thresholded at 0.5 against
+/// 0/1 labels, or [N, C] scores whose argmax is compared with class-index labels. The
+/// milestones count for themselves so that they need no module-07 code.
+float fraction_correct(const tinytorch::Tensor& outputs, const tinytorch::Tensor& labels);
 
 /// Accuracy of `model` on (x, y) without recording a graph.
 float evaluate_accuracy(tinytorch::Module& model, const tinytorch::Tensor& x,

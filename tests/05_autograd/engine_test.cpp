@@ -419,11 +419,11 @@ TEST(Autograd, GradientIsAPlainTensorWithoutHistory) {
 
 TEST(Autograd, UnbroadcastSumsOverBroadcastAxes) {
   const Array g = {{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}};
-  expect_near(Tensor(unbroadcast(g, {3})), Tensor({5, 7, 9}));
-  expect_near(Tensor(unbroadcast(g, {2, 1})), Tensor({{6}, {15}}));
-  expect_near(Tensor(unbroadcast(g, {1, 3})), Tensor({{5, 7, 9}}));
-  expect_near(Tensor(unbroadcast(g, {})), Tensor::scalar(21.0f));
-  expect_near(Tensor(unbroadcast(g, {2, 3})), Tensor(g));
+  expect_near(Tensor(detail::unbroadcast(g, {3})), Tensor({5, 7, 9}));
+  expect_near(Tensor(detail::unbroadcast(g, {2, 1})), Tensor({{6}, {15}}));
+  expect_near(Tensor(detail::unbroadcast(g, {1, 3})), Tensor({{5, 7, 9}}));
+  expect_near(Tensor(detail::unbroadcast(g, {})), Tensor::scalar(21.0f));
+  expect_near(Tensor(detail::unbroadcast(g, {2, 3})), Tensor(g));
 }
 
 TEST(Autograd, BroadcastOperandsReceiveSummedGradients) {
@@ -447,7 +447,8 @@ struct WrongSquareBackward : Node {
 
 Tensor wrong_square(const Tensor& x) {
   Tensor out(Array(x.data() * x.data()));
-  if (should_record({&x})) return attach(out, std::make_shared<WrongSquareBackward>(x));
+  if (detail::should_record({&x}))
+    return detail::attach(out, std::make_shared<WrongSquareBackward>(x));
   return out;
 }
 

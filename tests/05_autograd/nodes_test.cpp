@@ -105,7 +105,7 @@ TEST(Nodes, NodeInputsAreTheOperandHandles) {
 
 TEST(Nodes, AddBackwardAppliedDirectlyPassesTheGradientToBoth) {
   const Tensor a({1, 2}, true), b({3, 4}, true);
-  AddBackward node(a, b);
+  detail::AddBackward node(a, b);
   const std::vector<Array> grads = node.apply(Array{1.0f, 1.0f});
   ASSERT_EQ(grads.size(), 2u);
   expect_near(Tensor(grads[0]), Tensor({1, 1}));
@@ -114,7 +114,7 @@ TEST(Nodes, AddBackwardAppliedDirectlyPassesTheGradientToBoth) {
 
 TEST(Nodes, MulBackwardAppliedDirectlyGivesTheOtherFactor) {
   const Tensor a = Tensor::scalar(3.0f, true), b = Tensor::scalar(2.0f, true);
-  MulBackward node(a, b);
+  detail::MulBackward node(a, b);
   const std::vector<Array> grads = node.apply(Tensor::scalar(1.0f).data());
   expect_near(Tensor(grads[0]), Tensor::scalar(2.0f));
   expect_near(Tensor(grads[1]), Tensor::scalar(3.0f));
@@ -122,7 +122,7 @@ TEST(Nodes, MulBackwardAppliedDirectlyGivesTheOtherFactor) {
 
 TEST(Nodes, MatmulBackwardAppliedDirectlyGivesTransposedProducts) {
   const Tensor a({{1, 2}}, true), b({{3}, {4}}, true);
-  MatmulBackward node(a, b);
+  detail::MatmulBackward node(a, b);
   const std::vector<Array> grads = node.apply(Tensor({{1}}).data());
   expect_near(Tensor(grads[0]), Tensor({{3, 4}}));
   expect_near(Tensor(grads[1]), Tensor({{1}, {2}}));
@@ -130,7 +130,7 @@ TEST(Nodes, MatmulBackwardAppliedDirectlyGivesTransposedProducts) {
 
 TEST(Nodes, NodeSkipsInputsThatNeedNoGradient) {
   const Tensor a({1, 2}, true), b({3, 4});
-  MulBackward node(a, b);
+  detail::MulBackward node(a, b);
   EXPECT_FALSE(node.needs_grad(1));
   const std::vector<Array> grads = node.apply(Array{1.0f, 1.0f});
   expect_near(Tensor(grads[0]), Tensor({3, 4}));
@@ -145,7 +145,7 @@ TEST(Nodes, BackwardReleasesSavedBuffersAndEdges) {
   loss.backward();
   EXPECT_TRUE(exp_node->released());
   EXPECT_TRUE(exp_node->inputs().empty());
-  EXPECT_LE(static_cast<ExpBackward&>(*exp_node).out.size(), 1u);  // a default Array is 0-d
+  EXPECT_LE(static_cast<detail::ExpBackward&>(*exp_node).out.size(), 1u);  // a default Array is 0-d
 }
 
 TEST(Nodes, RetainGraphKeepsSavedBuffers) {

@@ -50,7 +50,8 @@ Array gelu_forward(const Array& x) {
 
 Tensor relu(const Tensor& x) {
   Tensor out(relu_forward(x.data()));
-  if (should_record({&x})) return attach(out, std::make_shared<ReluBackward>(x));
+  if (detail::should_record({&x}))
+    return detail::attach(out, std::make_shared<detail::ReluBackward>(x));
   return out;
 }
 
@@ -58,19 +59,22 @@ Tensor sigmoid(const Tensor& x) {
   Array y = Array::from_shape(x.data().shape());
   for (std::size_t i = 0; i < y.size(); ++i) y.data()[i] = stable_sigmoid(x.data().data()[i]);
   Tensor out(std::move(y));
-  if (should_record({&x})) return attach(out, std::make_shared<SigmoidBackward>(x, out));
+  if (detail::should_record({&x}))
+    return detail::attach(out, std::make_shared<detail::SigmoidBackward>(x, out));
   return out;
 }
 
 Tensor tanh(const Tensor& x) {
   Tensor out(tanh_forward(x.data()));
-  if (should_record({&x})) return attach(out, std::make_shared<TanhBackward>(x, out));
+  if (detail::should_record({&x}))
+    return detail::attach(out, std::make_shared<detail::TanhBackward>(x, out));
   return out;
 }
 
 Tensor gelu(const Tensor& x) {
   Tensor out(gelu_forward(x.data()));
-  if (should_record({&x})) return attach(out, std::make_shared<GeluBackward>(x));
+  if (detail::should_record({&x}))
+    return detail::attach(out, std::make_shared<detail::GeluBackward>(x));
   return out;
 }
 
@@ -110,7 +114,8 @@ Tensor softmax(const Tensor& x, int dim) {
   if (x.ndim() == 0) detail::fail_shape("softmax: expected at least 1-D input, got a 0-d tensor");
   const std::size_t axis = detail::normalize_axis("softmax", dim, x.ndim());
   Tensor out(softmax_lines(x.data(), axis, false));
-  if (should_record({&x})) return attach(out, std::make_shared<SoftmaxBackward>(x, out, axis));
+  if (detail::should_record({&x}))
+    return detail::attach(out, std::make_shared<detail::SoftmaxBackward>(x, out, axis));
   return out;
 }
 
@@ -119,7 +124,8 @@ Tensor log_softmax(const Tensor& x, int dim) {
     detail::fail_shape("log_softmax: expected at least 1-D input, got a 0-d tensor");
   const std::size_t axis = detail::normalize_axis("log_softmax", dim, x.ndim());
   Tensor out(softmax_lines(x.data(), axis, true));
-  if (should_record({&x})) return attach(out, std::make_shared<LogSoftmaxBackward>(x, out, axis));
+  if (detail::should_record({&x}))
+    return detail::attach(out, std::make_shared<detail::LogSoftmaxBackward>(x, out, axis));
   return out;
 }
 

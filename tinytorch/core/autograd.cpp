@@ -27,7 +27,7 @@ NoGradGuard::~NoGradGuard() {
   grad_enabled = previous_;
 }
 
-bool should_record(std::initializer_list<const Tensor*> inputs) {
+bool detail::should_record(std::initializer_list<const Tensor*> inputs) {
   if (!grad_enabled) return false;
   for (const Tensor* t : inputs) {
     if (t->requires_grad()) return true;
@@ -35,7 +35,7 @@ bool should_record(std::initializer_list<const Tensor*> inputs) {
   return false;
 }
 
-Tensor attach(Tensor out, std::shared_ptr<Node> node) {
+Tensor detail::attach(Tensor out, std::shared_ptr<Node> node) {
   out.set_grad_fn(std::move(node));
   return out;
 }
@@ -47,7 +47,7 @@ void Node::release() {
   released_ = true;
 }
 
-Array unbroadcast(const Array& grad, const Shape& shape) {
+Array detail::unbroadcast(const Array& grad, const Shape& shape) {
   // Hint: sum grad over its extra leading axes and over every axis where shape has 1 but grad does
   // not (xt::sum, immediate), then reshape to shape.
   // BEGIN SOLUTION 05_autograd unbroadcast
@@ -175,7 +175,7 @@ Array expand_over(const Array& g, const Shape& in_shape, const std::vector<std::
 
 }  // namespace
 
-std::vector<Array> AddBackward::apply(const Array& g) {
+std::vector<Array> detail::AddBackward::apply(const Array& g) {
   // Hint: both inputs get g itself, each unbroadcast to its own shape; return kNone where
   // !needs_grad(i).
   // BEGIN SOLUTION 05_autograd add_backward
@@ -184,7 +184,7 @@ std::vector<Array> AddBackward::apply(const Array& g) {
   // END SOLUTION
 }
 
-std::vector<Array> SubBackward::apply(const Array& g) {
+std::vector<Array> detail::SubBackward::apply(const Array& g) {
   // Hint: a gets g, b gets −g, each unbroadcast to its input's shape (kNone where no grad is
   // needed).
   // BEGIN SOLUTION 05_autograd sub_backward
@@ -193,7 +193,7 @@ std::vector<Array> SubBackward::apply(const Array& g) {
   // END SOLUTION
 }
 
-std::vector<Array> MulBackward::apply(const Array& g) {
+std::vector<Array> detail::MulBackward::apply(const Array& g) {
   // Hint: d(ab)/da = b and d(ab)/db = a: return g·b and g·a, each unbroadcast to its input's shape.
   // BEGIN SOLUTION 05_autograd mul_backward
   const Array& a = inputs()[0].data();
@@ -203,7 +203,7 @@ std::vector<Array> MulBackward::apply(const Array& g) {
   // END SOLUTION
 }
 
-std::vector<Array> DivBackward::apply(const Array& g) {
+std::vector<Array> detail::DivBackward::apply(const Array& g) {
   // Hint: d(a/b)/da = 1/b and d(a/b)/db = −a/b²: g/b and −g·a/(b·b), each unbroadcast.
   // BEGIN SOLUTION 05_autograd div_backward
   const Array& a = inputs()[0].data();
@@ -214,11 +214,11 @@ std::vector<Array> DivBackward::apply(const Array& g) {
   // END SOLUTION
 }
 
-std::vector<Array> NegBackward::apply(const Array& g) {
+std::vector<Array> detail::NegBackward::apply(const Array& g) {
   return {Array(-g)};
 }
 
-std::vector<Array> MatmulBackward::apply(const Array& g) {
+std::vector<Array> detail::MatmulBackward::apply(const Array& g) {
   // Hint: da = g·bᵀ and db = aᵀ·g (detail::batched_matmul with its transpose flags); promote 1-D
   // operands as the forward did, unbroadcast batch axes.
   // BEGIN SOLUTION 05_autograd matmul_backward
@@ -247,7 +247,7 @@ std::vector<Array> MatmulBackward::apply(const Array& g) {
 
 // ---- backward rules: shape ops ----------------------------------------------------------
 
-std::vector<Array> TransposeBackward::apply(const Array& g) {
+std::vector<Array> detail::TransposeBackward::apply(const Array& g) {
   // Hint: swapping two axes is its own inverse: transpose g with the same dim0 and dim1.
   // BEGIN SOLUTION 05_autograd transpose_backward
   std::vector<std::size_t> perm(g.dimension());
@@ -257,7 +257,7 @@ std::vector<Array> TransposeBackward::apply(const Array& g) {
   // END SOLUTION
 }
 
-std::vector<Array> ReshapeBackward::apply(const Array& g) {
+std::vector<Array> detail::ReshapeBackward::apply(const Array& g) {
   // Hint: a reshape moves no values: g reshaped to the input's shape.
   // BEGIN SOLUTION 05_autograd reshape_backward
   Array da = g;
@@ -266,7 +266,7 @@ std::vector<Array> ReshapeBackward::apply(const Array& g) {
   // END SOLUTION
 }
 
-std::vector<Array> SliceBackward::apply(const Array& g) {
+std::vector<Array> detail::SliceBackward::apply(const Array& g) {
   // Hint: zeros of the input's shape; add row i of g into row rows[i] (+=, so a row taken twice
   // gets both).
   // BEGIN SOLUTION 05_autograd slice_backward
@@ -284,7 +284,7 @@ std::vector<Array> SliceBackward::apply(const Array& g) {
 
 // ---- backward rules: reductions ---------------------------------------------------------
 
-std::vector<Array> SumBackward::apply(const Array& g) {
+std::vector<Array> detail::SumBackward::apply(const Array& g) {
   // Hint: every input element contributed once: broadcast g back over the reduced axes
   // (expand_over).
   // BEGIN SOLUTION 05_autograd sum_backward
@@ -292,7 +292,7 @@ std::vector<Array> SumBackward::apply(const Array& g) {
   // END SOLUTION
 }
 
-std::vector<Array> MeanBackward::apply(const Array& g) {
+std::vector<Array> detail::MeanBackward::apply(const Array& g) {
   // Hint: like sum, divided by the number of elements that were averaged (the product of the
   // reduced axes).
   // BEGIN SOLUTION 05_autograd mean_backward
@@ -305,7 +305,7 @@ std::vector<Array> MeanBackward::apply(const Array& g) {
   // END SOLUTION
 }
 
-std::vector<Array> MaxBackward::apply(const Array& g) {
+std::vector<Array> detail::MaxBackward::apply(const Array& g) {
   // Hint: g goes to the elements equal to the maximum; ties share it equally (mask / count, both
   // expanded over the axes).
   // BEGIN SOLUTION 05_autograd max_backward
@@ -325,26 +325,26 @@ std::vector<Array> MaxBackward::apply(const Array& g) {
 
 // ---- backward rules: element-wise math --------------------------------------------------
 
-std::vector<Array> ExpBackward::apply(const Array& g) {
+std::vector<Array> detail::ExpBackward::apply(const Array& g) {
   return {Array(g * out)};
 }
 
-std::vector<Array> LogBackward::apply(const Array& g) {
+std::vector<Array> detail::LogBackward::apply(const Array& g) {
   return {Array(g / inputs()[0].data())};
 }
 
-std::vector<Array> SqrtBackward::apply(const Array& g) {
+std::vector<Array> detail::SqrtBackward::apply(const Array& g) {
   return {Array(g / (2.0f * out))};
 }
 
-std::vector<Array> PowBackward::apply(const Array& g) {
+std::vector<Array> detail::PowBackward::apply(const Array& g) {
   const Array& a = inputs()[0].data();
   return {Array(g * exponent * xt::pow(a, exponent - 1.0f))};
 }
 
 // ---- backward rules: activations (module 02) --------------------------------------------
 
-std::vector<Array> ReluBackward::apply(const Array& g) {
+std::vector<Array> detail::ReluBackward::apply(const Array& g) {
   // Hint: g where the input was > 0, else 0 (ReLU's slope at 0 is taken as 0).
   // BEGIN SOLUTION 05_autograd relu_backward
   const float* a = inputs()[0].data().data();
@@ -356,21 +356,21 @@ std::vector<Array> ReluBackward::apply(const Array& g) {
   // END SOLUTION
 }
 
-std::vector<Array> SigmoidBackward::apply(const Array& g) {
+std::vector<Array> detail::SigmoidBackward::apply(const Array& g) {
   // Hint: σ' = σ(1 − σ), and the forward output `out` is σ: g·out·(1 − out).
   // BEGIN SOLUTION 05_autograd sigmoid_backward
   return {Array(g * out * (1.0f - out))};
   // END SOLUTION
 }
 
-std::vector<Array> TanhBackward::apply(const Array& g) {
+std::vector<Array> detail::TanhBackward::apply(const Array& g) {
   // Hint: tanh' = 1 − tanh², with the saved output: g·(1 − out²).
   // BEGIN SOLUTION 05_autograd tanh_backward
   return {Array(g * (1.0f - out * out))};
   // END SOLUTION
 }
 
-std::vector<Array> GeluBackward::apply(const Array& g) {
+std::vector<Array> detail::GeluBackward::apply(const Array& g) {
   // Hint: with s = σ(1.702x): d/dx x·s = s + 1.702·x·s·(1 − s); multiply by g per element.
   // BEGIN SOLUTION 05_autograd gelu_backward
   // gelu(x) = x·s with s = σ(kx):  d/dx = s + k·x·s·(1 − s)
@@ -386,7 +386,7 @@ std::vector<Array> GeluBackward::apply(const Array& g) {
   // END SOLUTION
 }
 
-std::vector<Array> SoftmaxBackward::apply(const Array& g) {
+std::vector<Array> detail::SoftmaxBackward::apply(const Array& g) {
   // Hint: per line along the axis: dx = y·(g − Σ g·y), with y the saved output (split_at gives the
   // lines).
   // BEGIN SOLUTION 05_autograd softmax_backward
@@ -408,7 +408,7 @@ std::vector<Array> SoftmaxBackward::apply(const Array& g) {
   // END SOLUTION
 }
 
-std::vector<Array> LogSoftmaxBackward::apply(const Array& g) {
+std::vector<Array> detail::LogSoftmaxBackward::apply(const Array& g) {
   // Hint: per line along the axis: dx = g − e^out·Σ g (e^out is the softmax).
   // BEGIN SOLUTION 05_autograd log_softmax_backward
   const detail::AxisSplit s = detail::split_at(detail::to_shape(out.shape()), axis);
@@ -430,7 +430,7 @@ std::vector<Array> LogSoftmaxBackward::apply(const Array& g) {
 
 // ---- backward rules: layers and losses (modules 03–04) ----------------------------------
 
-std::vector<Array> LinearBackward::apply(const Array& g) {
+std::vector<Array> detail::LinearBackward::apply(const Array& g) {
   // Hint: three GEMMs' worth: dx = g·Wᵀ, dW = xᵀ·g (detail::gemm with transpose flags), db = column
   // sums of g.
   // BEGIN SOLUTION 05_autograd linear_backward
@@ -456,7 +456,7 @@ std::vector<Array> LinearBackward::apply(const Array& g) {
   // END SOLUTION
 }
 
-std::vector<Array> MseBackward::apply(const Array& g) {
+std::vector<Array> detail::MseBackward::apply(const Array& g) {
   // Hint: dL/dp = 2(p − t)/n times the upstream scalar g(); the target gets the negative of that.
   // BEGIN SOLUTION 05_autograd mse_backward
   const Array& p = inputs()[0].data();
@@ -467,7 +467,7 @@ std::vector<Array> MseBackward::apply(const Array& g) {
   // END SOLUTION
 }
 
-std::vector<Array> BceBackward::apply(const Array& g) {
+std::vector<Array> detail::BceBackward::apply(const Array& g) {
   // Hint: dL/dp = (p − y)/(p(1 − p)·n)·g() where p lies inside the clamp, 0 outside; the targets
   // get kNone here.
   // BEGIN SOLUTION 05_autograd bce_backward
@@ -485,7 +485,7 @@ std::vector<Array> BceBackward::apply(const Array& g) {
   // END SOLUTION
 }
 
-std::vector<Array> CrossEntropyBackward::apply(const Array& g) {
+std::vector<Array> detail::CrossEntropyBackward::apply(const Array& g) {
   // Hint: dz = (softmax − onehot(y))/N · g(): copy the saved probs scaled, subtract the scale at
   // each row's label.
   // BEGIN SOLUTION 05_autograd cross_entropy_backward
@@ -497,7 +497,7 @@ std::vector<Array> CrossEntropyBackward::apply(const Array& g) {
   // END SOLUTION
 }
 
-std::vector<Array> DropoutBackward::apply(const Array& g) {
+std::vector<Array> detail::DropoutBackward::apply(const Array& g) {
   // Hint: the forward multiplied by the scaled mask, so the gradient does too: g·scaled_mask.
   // BEGIN SOLUTION 05_autograd dropout_backward
   return {Array(g * scaled_mask)};

@@ -72,15 +72,6 @@ class Node {
   bool released_ = false;
 };
 
-/// True when an op with these inputs must record a node.
-bool should_record(std::initializer_list<const Tensor*> inputs);
-
-/// Attaches `node` to `out` (which then requires grad) and returns `out`.
-Tensor attach(Tensor out, std::shared_ptr<Node> node);
-
-/// Sums `grad` over the broadcast axes so that it has `shape` (the inverse of broadcasting).
-Array unbroadcast(const Array& grad, const Shape& shape);
-
 /// Outcome of gradcheck: ok, the largest error found and a description of the worst entry.
 struct GradcheckResult {
   bool ok = false;
@@ -95,8 +86,20 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
                           const std::vector<Tensor>& inputs, float eps = 1e-3f, double atol = 1e-3,
                           double rtol = 1e-2);
 
-// ---- backward rules of the module 01–04 ops -------------------------------------------
-// Each node is named after the op, holds only what its formula needs, and documents it.
+// ---- internals: recording and the backward rules of the module 01–04 ops --------------
+// Ops call these; users never need to. Each node is named after the op, holds only what its
+// formula needs, and documents it.
+
+namespace detail {
+
+/// True when an op with these inputs must record a node.
+bool should_record(std::initializer_list<const Tensor*> inputs);
+
+/// Attaches `node` to `out` (which then requires grad) and returns `out`.
+Tensor attach(Tensor out, std::shared_ptr<Node> node);
+
+/// Sums `grad` over the broadcast axes so that it has `shape` (the inverse of broadcasting).
+Array unbroadcast(const Array& grad, const Shape& shape);
 
 /// out = a + b:  da = g, db = g (each summed back to its shape)
 struct AddBackward : Node {
@@ -326,5 +329,7 @@ struct DropoutBackward : Node {
   void release_saved() override { scaled_mask = Array(); }
   Array scaled_mask;
 };
+
+}  // namespace detail
 
 }  // namespace tinytorch

@@ -72,11 +72,11 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   }
   Array y = linear_forward(x.data(), weight.data(), bias.defined() ? &bias.data() : nullptr);
   Tensor result(std::move(y));
-  if (bias.defined() && should_record({&x, &weight, &bias})) {
-    return attach(result, std::make_shared<LinearBackward>(x, weight, bias));
+  if (bias.defined() && detail::should_record({&x, &weight, &bias})) {
+    return detail::attach(result, std::make_shared<detail::LinearBackward>(x, weight, bias));
   }
-  if (!bias.defined() && should_record({&x, &weight})) {
-    return attach(result, std::make_shared<LinearBackward>(x, weight));
+  if (!bias.defined() && detail::should_record({&x, &weight})) {
+    return detail::attach(result, std::make_shared<detail::LinearBackward>(x, weight));
   }
   return result;
 }
@@ -107,8 +107,8 @@ Tensor dropout(const Tensor& x, float p, bool training) {
   if (!training || p == 0.0f) return x;
   Array mask = dropout_mask(x.data(), p);
   Tensor out(Array(x.data() * mask));
-  if (should_record({&x}))
-    return attach(out, std::make_shared<DropoutBackward>(x, std::move(mask)));
+  if (detail::should_record({&x}))
+    return detail::attach(out, std::make_shared<detail::DropoutBackward>(x, std::move(mask)));
   return out;
 }
 

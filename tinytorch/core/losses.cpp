@@ -68,8 +68,8 @@ Tensor mse_loss(const Tensor& pred, const Tensor& target) {
                        shape_str(pred.shape()), shape_str(target.shape()));
   }
   Tensor out = Tensor::scalar(mse_forward(pred.data().data(), target.data().data(), pred.size()));
-  if (should_record({&pred, &target}))
-    return attach(out, std::make_shared<MseBackward>(pred, target));
+  if (detail::should_record({&pred, &target}))
+    return detail::attach(out, std::make_shared<detail::MseBackward>(pred, target));
   return out;
 }
 
@@ -107,8 +107,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
   Array probs = Array::from_shape({n, c});
   const float loss = cross_entropy_forward(logits.data(), y, probs);
   Tensor out = Tensor::scalar(loss);
-  if (should_record({&logits})) {
-    return attach(out, std::make_shared<CrossEntropyBackward>(logits, std::move(probs), y));
+  if (detail::should_record({&logits})) {
+    return detail::attach(
+        out, std::make_shared<detail::CrossEntropyBackward>(logits, std::move(probs), y));
   }
   return out;
 }
@@ -121,7 +122,8 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
   }
   Tensor out =
       Tensor::scalar(bce_forward(probs.data().data(), targets.data().data(), probs.size()));
-  if (should_record({&probs})) return attach(out, std::make_shared<BceBackward>(probs, targets));
+  if (detail::should_record({&probs}))
+    return detail::attach(out, std::make_shared<detail::BceBackward>(probs, targets));
   return out;
 }
 

@@ -281,8 +281,9 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, std::si
   Array cols;
   Tensor out(
       conv2d_forward(x.data(), weight.data(), bias.defined() ? &bias.data() : nullptr, g, cols));
-  if (should_record({&x, &weight, &bias})) {
-    return attach(out, std::make_shared<Conv2dBackward>(x, weight, bias, std::move(cols), g));
+  if (detail::should_record({&x, &weight, &bias})) {
+    return detail::attach(out,
+                          std::make_shared<Conv2dBackward>(x, weight, bias, std::move(cols), g));
   }
   return out;
 }
@@ -366,8 +367,8 @@ Tensor max_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::s
   check_pool_padding("max_pool2d", g);
   std::vector<std::size_t> argmax;
   Tensor out(max_pool2d_forward(x.data(), g, argmax));
-  if (should_record({&x}))
-    return attach(out, std::make_shared<MaxPool2dBackward>(x, std::move(argmax)));
+  if (detail::should_record({&x}))
+    return detail::attach(out, std::make_shared<MaxPool2dBackward>(x, std::move(argmax)));
   return out;
 }
 
@@ -439,7 +440,8 @@ Tensor avg_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::s
       geometry("avg_pool2d", x.shape(), kernel.first, kernel.second, stride, padding);
   check_pool_padding("avg_pool2d", g);
   Tensor out(avg_pool2d_forward(x.data(), g));
-  if (should_record({&x})) return attach(out, std::make_shared<AvgPool2dBackward>(x, g));
+  if (detail::should_record({&x}))
+    return detail::attach(out, std::make_shared<AvgPool2dBackward>(x, g));
   return out;
 }
 
@@ -568,9 +570,9 @@ Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Te
     }
   }
   Tensor out(std::move(y));
-  if (should_record({&x, &gamma, &beta})) {
-    return attach(out, std::make_shared<BatchNorm2dBackward>(x, gamma, beta, std::move(x_hat),
-                                                             std::move(inv_std), training));
+  if (detail::should_record({&x, &gamma, &beta})) {
+    return detail::attach(out, std::make_shared<BatchNorm2dBackward>(
+                                   x, gamma, beta, std::move(x_hat), std::move(inv_std), training));
   }
   return out;
 }

@@ -46,6 +46,21 @@ TensorImpl::~TensorImpl() {
   }  // `node` is destroyed at the end of each iteration, after its inputs were unlinked
 }
 
+// ---- the library's settings ------------------------------------------------------------
+
+void manual_seed(std::uint64_t seed) {
+  detail::rng().seed(static_cast<std::mt19937::result_type>(seed));
+}
+
+void set_num_threads(int n) {
+  if (n < 1) detail::fail_arg("set_num_threads: expected a count >= 1, got {}", n);
+  detail::set_blas_threads(n);
+}
+
+int get_num_threads() {
+  return detail::blas_threads();
+}
+
 // ---- construction -----------------------------------------------------------------------
 
 NestedList::NestedList(std::initializer_list<NestedList> items) {
@@ -247,34 +262,39 @@ void check_broadcast(const char* op, const Tensor& a, const Tensor& b) {
 Tensor operator+(const Tensor& a, const Tensor& b) {
   check_broadcast("add", a, b);
   Tensor out(add_forward(a.data(), b.data()));
-  if (should_record({&a, &b})) return attach(out, std::make_shared<AddBackward>(a, b));
+  if (detail::should_record({&a, &b}))
+    return detail::attach(out, std::make_shared<detail::AddBackward>(a, b));
   return out;
 }
 
 Tensor operator-(const Tensor& a, const Tensor& b) {
   check_broadcast("sub", a, b);
   Tensor out(sub_forward(a.data(), b.data()));
-  if (should_record({&a, &b})) return attach(out, std::make_shared<SubBackward>(a, b));
+  if (detail::should_record({&a, &b}))
+    return detail::attach(out, std::make_shared<detail::SubBackward>(a, b));
   return out;
 }
 
 Tensor operator*(const Tensor& a, const Tensor& b) {
   check_broadcast("mul", a, b);
   Tensor out(mul_forward(a.data(), b.data()));
-  if (should_record({&a, &b})) return attach(out, std::make_shared<MulBackward>(a, b));
+  if (detail::should_record({&a, &b}))
+    return detail::attach(out, std::make_shared<detail::MulBackward>(a, b));
   return out;
 }
 
 Tensor operator/(const Tensor& a, const Tensor& b) {
   check_broadcast("div", a, b);
   Tensor out(div_forward(a.data(), b.data()));
-  if (should_record({&a, &b})) return attach(out, std::make_shared<DivBackward>(a, b));
+  if (detail::should_record({&a, &b}))
+    return detail::attach(out, std::make_shared<detail::DivBackward>(a, b));
   return out;
 }
 
 Tensor operator-(const Tensor& a) {
   Tensor out(Array(-a.data()));
-  if (should_record({&a})) return attach(out, std::make_shared<NegBackward>(a));
+  if (detail::should_record({&a}))
+    return detail::attach(out, std::make_shared<detail::NegBackward>(a));
   return out;
 }
 
@@ -305,25 +325,29 @@ Tensor operator/(float a, const Tensor& b) {
 
 Tensor Tensor::exp() const {
   Tensor out(Array(xt::exp(data())));
-  if (should_record({this})) return attach(out, std::make_shared<ExpBackward>(*this, out));
+  if (detail::should_record({this}))
+    return detail::attach(out, std::make_shared<detail::ExpBackward>(*this, out));
   return out;
 }
 
 Tensor Tensor::log() const {
   Tensor out(Array(xt::log(data())));
-  if (should_record({this})) return attach(out, std::make_shared<LogBackward>(*this));
+  if (detail::should_record({this}))
+    return detail::attach(out, std::make_shared<detail::LogBackward>(*this));
   return out;
 }
 
 Tensor Tensor::sqrt() const {
   Tensor out(Array(xt::sqrt(data())));
-  if (should_record({this})) return attach(out, std::make_shared<SqrtBackward>(*this, out));
+  if (detail::should_record({this}))
+    return detail::attach(out, std::make_shared<detail::SqrtBackward>(*this, out));
   return out;
 }
 
 Tensor Tensor::pow(float exponent) const {
   Tensor out(Array(xt::pow(data(), exponent)));
-  if (should_record({this})) return attach(out, std::make_shared<PowBackward>(*this, exponent));
+  if (detail::should_record({this}))
+    return detail::attach(out, std::make_shared<detail::PowBackward>(*this, exponent));
   return out;
 }
 
@@ -368,7 +392,8 @@ Array matmul_forward(const Array& a, const Array& b) {
 Tensor matmul(const Tensor& a, const Tensor& b) {
   if (a.ndim() == 0 || b.ndim() == 0) return a * b;  // NumPy/course: 0-d is element-wise
   Tensor out(matmul_forward(a.data(), b.data()));
-  if (should_record({&a, &b})) return attach(out, std::make_shared<MatmulBackward>(a, b));
+  if (detail::should_record({&a, &b}))
+    return detail::attach(out, std::make_shared<detail::MatmulBackward>(a, b));
   return out;
 }
 
@@ -420,7 +445,8 @@ Tensor Tensor::reshape(const std::vector<long>& shape) const {
   Array out = data();
   out.reshape(target);
   Tensor result(std::move(out));
-  if (should_record({this})) return attach(result, std::make_shared<ReshapeBackward>(*this));
+  if (detail::should_record({this}))
+    return detail::attach(result, std::make_shared<detail::ReshapeBackward>(*this));
   return result;
 }
 
@@ -459,13 +485,15 @@ Tensor Tensor::transpose(int dim0, int dim1) const {
       detail::normalize_axis("transpose", dim1, ndim());
     }
     Tensor out{Array(data())};
-    if (should_record({this})) return attach(out, std::make_shared<ReshapeBackward>(*this));
+    if (detail::should_record({this}))
+      return detail::attach(out, std::make_shared<detail::ReshapeBackward>(*this));
     return out;
   }
   const std::size_t d0 = detail::normalize_axis("transpose", dim0, ndim());
   const std::size_t d1 = detail::normalize_axis("transpose", dim1, ndim());
   Tensor out(transpose_forward(data(), d0, d1));
-  if (should_record({this})) return attach(out, std::make_shared<TransposeBackward>(*this, d0, d1));
+  if (detail::should_record({this}))
+    return detail::attach(out, std::make_shared<detail::TransposeBackward>(*this, d0, d1));
   return out;
 }
 
@@ -502,7 +530,8 @@ Tensor Tensor::operator[](long i) const {
   Shape out_shape = shape();
   out_shape.erase(out_shape.begin());
   Tensor out(gather_rows(data(), rows, out_shape));
-  if (should_record({this})) return attach(out, std::make_shared<SliceBackward>(*this, rows));
+  if (detail::should_record({this}))
+    return detail::attach(out, std::make_shared<detail::SliceBackward>(*this, rows));
   return out;
 }
 
@@ -530,8 +559,8 @@ Tensor Tensor::index_select(const std::vector<std::size_t>& indices) const {
   Shape out_shape = shape();
   out_shape[0] = indices.size();
   Tensor out(gather_rows(data(), indices, out_shape));
-  if (should_record({this})) {
-    return attach(out, std::make_shared<SliceBackward>(*this, indices));
+  if (detail::should_record({this})) {
+    return detail::attach(out, std::make_shared<detail::SliceBackward>(*this, indices));
   }
   return out;
 }
@@ -625,7 +654,8 @@ Tensor Tensor::sum(const std::vector<int>& axes, bool keepdims) const {
   const std::vector<std::size_t> ax =
       axes.empty() ? all_axes(ndim()) : detail::normalize_axes("sum", axes, ndim());
   Tensor out(sum_over(data(), ax, keepdims));
-  if (should_record({this})) return attach(out, std::make_shared<SumBackward>(*this, ax));
+  if (detail::should_record({this}))
+    return detail::attach(out, std::make_shared<detail::SumBackward>(*this, ax));
   return out;
 }
 
@@ -641,7 +671,8 @@ Tensor Tensor::mean(const std::vector<int>& axes, bool keepdims) const {
   Array s = sum_over(data(), ax, keepdims);
   s /= static_cast<float>(count);
   Tensor out(std::move(s));
-  if (should_record({this})) return attach(out, std::make_shared<MeanBackward>(*this, ax));
+  if (detail::should_record({this}))
+    return detail::attach(out, std::make_shared<detail::MeanBackward>(*this, ax));
   return out;
 }
 
@@ -659,7 +690,8 @@ Tensor Tensor::max(const std::vector<int>& axes, bool keepdims) const {
   }
   Array m = max_over(data(), ax, keepdims);
   Tensor out(std::move(m));
-  if (should_record({this})) return attach(out, std::make_shared<MaxBackward>(*this, out, ax));
+  if (detail::should_record({this}))
+    return detail::attach(out, std::make_shared<detail::MaxBackward>(*this, out, ax));
   return out;
 }
 

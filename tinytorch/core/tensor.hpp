@@ -31,12 +31,10 @@
 #include <fmt/format.h>
 #include <xtensor/xarray.hpp>
 
-#include <tinytorch/core/errors.hpp>
+#include <tinytorch/detail/errors.hpp>
+#include <tinytorch/detail/shape.hpp>
 
 namespace tinytorch {
-
-using Shape = std::vector<std::size_t>;
-using Array = xt::xarray<float>;
 
 /// Seeds the library's random generator (init, randn/rand, dropout, shuffling).
 void manual_seed(std::uint64_t seed);
@@ -184,9 +182,6 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 
 /// Stacks same-shaped tensors along a new axis 0 (not differentiable; used for batching).
 Tensor stack(const std::vector<Tensor>& tensors);
-
-/// "[2, 3]" — how shapes appear in every error message.
-std::string shape_str(const Shape& shape);
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 

@@ -1,5 +1,6 @@
-// The exceptions the library throws on bad input, and the one a student copy of the course
-// throws from an exercise that has not been written yet.
+// The exceptions the library throws, and the helpers its sources throw them with. The types
+// are public (tinytorch::ShapeError); they live here so that detail/ units can throw them
+// without including core/.
 //
 //   ShapeError       an op got tensors of the wrong rank or shapes that do not fit:
 //                    "conv2d: expected 4-D input [N, C, H, W], got [32, 64]"
@@ -8,6 +9,9 @@
 #pragma once
 
 #include <stdexcept>
+#include <utility>
+
+#include <fmt/format.h>
 
 namespace tinytorch {
 
@@ -25,3 +29,19 @@ class NotImplemented : public std::logic_error {
 };
 
 }  // namespace tinytorch
+
+namespace tinytorch::detail {
+
+/// Throws ShapeError with a formatted message. Formatting happens only on the error path.
+template <class... Args>
+[[noreturn]] void fail_shape(fmt::format_string<Args...> format, Args&&... args) {
+  throw ShapeError(fmt::format(format, std::forward<Args>(args)...));
+}
+
+/// Throws std::invalid_argument with a formatted message.
+template <class... Args>
+[[noreturn]] void fail_arg(fmt::format_string<Args...> format, Args&&... args) {
+  throw std::invalid_argument(fmt::format(format, std::forward<Args>(args)...));
+}
+
+}  // namespace tinytorch::detail

@@ -1,0 +1,51 @@
+// Shapes: the Shape and Array types every unit uses, and the axis and broadcasting arithmetic
+// behind the ops' shape checks.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <xtensor/xarray.hpp>
+
+namespace tinytorch {
+
+using Shape = std::vector<std::size_t>;
+using Array = xt::xarray<float>;
+
+/// "[2, 3]" — how shapes appear in every error message.
+std::string shape_str(const Shape& shape);
+
+}  // namespace tinytorch
+
+namespace tinytorch::detail {
+
+template <class S>
+Shape to_shape(const S& s) {
+  return Shape(s.begin(), s.end());
+}
+
+inline std::size_t product(const Shape& s) {
+  std::size_t n = 1;
+  for (std::size_t d : s) n *= d;
+  return n;
+}
+
+/// Maps a possibly negative axis into [0, ndim); throws naming `op` if out of range.
+std::size_t normalize_axis(const char* op, int axis, std::size_t ndim);
+/// Normalizes, sorts and checks a list of axes for repeats.
+std::vector<std::size_t> normalize_axes(const char* op, const std::vector<int>& axes,
+                                        std::size_t ndim);
+/// The NumPy broadcast of two shapes; throws ShapeError naming `op` if they do not broadcast.
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
+
+/// A shape seen as [outer, n, inner] around one axis, so kernels can loop over raw data.
+struct AxisSplit {
+  std::size_t outer = 1, n = 1, inner = 1;
+};
+AxisSplit split_at(const Shape& shape, std::size_t axis);
+
+/// The shape `in` with `axes` set to 1 (what keepdims would give).
+Shape keepdims_shape(const Shape& in, const std::vector<std::size_t>& axes);
+
+}  // namespace tinytorch::detail

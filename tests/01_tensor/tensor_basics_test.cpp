@@ -136,6 +136,16 @@ TEST(Tensor, DetachKeepsValuesAndDropsHistory) {
   EXPECT_TRUE(d.is_leaf());
 }
 
+TEST(Tensor, DetachSharesStorageLikePyTorch) {
+  Tensor a({1, 2, 3}, true);
+  Tensor d = a.detach();
+  d.data()(0) = 10.0f;  // torch: a.detach()[0] = 10 changes a too
+  EXPECT_EQ(a.data()(0), 10.0f);
+  EXPECT_FALSE(d.same(a));  // a different handle: its own grad and history
+  EXPECT_TRUE(a.requires_grad());
+  EXPECT_FALSE(d.requires_grad());
+}
+
 TEST(Tensor, DefaultConstructedTensorIsUndefined) {
   const Tensor t;
   EXPECT_FALSE(t.defined());

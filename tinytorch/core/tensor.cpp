@@ -15,7 +15,8 @@
 namespace tinytorch {
 
 struct TensorImpl {
-  Array data;
+  // Shared, so that detach() can alias the values without the history (as in PyTorch).
+  std::shared_ptr<Array> data;
   Tensor grad;
   std::shared_ptr<Node> grad_fn;
   bool requires_grad = false;
@@ -79,7 +80,7 @@ NestedList::NestedList(std::initializer_list<NestedList> items) {
 
 void Tensor::init(Array data, bool requires_grad) {
   impl_ = std::make_shared<TensorImpl>();
-  impl_->data = std::move(data);
+  impl_->data = std::make_shared<Array>(std::move(data));
   impl_->requires_grad = requires_grad;
 }
 
@@ -145,17 +146,17 @@ TensorImpl& Tensor::impl() {
 }
 
 Shape Tensor::shape() const {
-  return detail::to_shape(impl().data.shape());
+  return detail::to_shape(impl().data->shape());
 }
 std::size_t Tensor::size() const {
-  return impl().data.size();
+  return impl().data->size();
 }
 std::size_t Tensor::ndim() const {
-  return impl().data.dimension();
+  return impl().data->dimension();
 }
 
 std::size_t Tensor::dim(int axis) const {
-  return impl().data.shape()[detail::normalize_axis("dim", axis, ndim())];
+  return impl().data->shape()[detail::normalize_axis("dim", axis, ndim())];
 }
 
 float Tensor::item() const {
@@ -163,14 +164,14 @@ float Tensor::item() const {
     detail::fail_shape("item: expected a tensor with one element, got shape {}",
                        shape_str(shape()));
   }
-  return *impl().data.data();
+  return *impl().data->data();
 }
 
 Array& Tensor::data() {
-  return impl().data;
+  return *impl().data;
 }
 const Array& Tensor::data() const {
-  return impl().data;
+  return *impl().data;
 }
 
 bool Tensor::requires_grad() const {
@@ -214,7 +215,7 @@ Tensor Tensor::clone() const {
 Tensor Tensor::detach() const {
   Tensor out;
   out.impl_ = std::make_shared<TensorImpl>();
-  out.impl_->data = data();
+  out.impl_->data = impl().data;  // the same values; writes through either handle show in both
   return out;
 }
 

@@ -3,7 +3,7 @@
 // A Tensor is an n-dimensional float32 array (an xt::xarray<float>, row-major) plus the
 // fields autograd needs: requires_grad, grad and the node that produced it. A Tensor is a
 // cheap handle: copying one aliases the same storage, grad and node, like torch::Tensor.
-// clone() and detach() both give a new tensor with the same values and no history.
+// detach() gives a handle to the same values without the history; clone() copies them.
 //
 // Arithmetic follows NumPy broadcasting (align shapes from the right; each dimension must
 // match, be 1 or be missing). Every op returns a new tensor and never modifies its inputs.
@@ -114,7 +114,8 @@ class Tensor {
   void backward(const Tensor& gradient, bool retain_graph = false) const;
 
   Tensor clone() const;   ///< new storage, same values, no history
-  Tensor detach() const;  ///< same values, no history, requires_grad false
+  /// The same storage without history (requires_grad false): writes show in both, as in PyTorch.
+  Tensor detach() const;
   bool same(const Tensor& other) const { return impl_ == other.impl_; }
   /// Identity of the shared storage (used as a key by the backward engine).
   const void* id() const { return impl_.get(); }

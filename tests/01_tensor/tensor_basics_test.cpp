@@ -16,7 +16,7 @@ using testing::expect_throw_with;
 
 // ---- construction -----------------------------------------------------------------------
 
-TEST(Tensor, ScalarHoldsValueWithEmptyShapeAndSizeOne) {
+TEST(TensorGiven, ScalarHoldsValueWithEmptyShapeAndSizeOne) {
   const Tensor t = Tensor::scalar(5.0f);  // the course's Tensor(5.0)
   EXPECT_EQ(t.item(), 5.0f);
   EXPECT_EQ(t.shape(), Shape{});
@@ -27,14 +27,14 @@ TEST(Tensor, ScalarHoldsValueWithEmptyShapeAndSizeOne) {
   static_assert(std::is_same_v<Array::value_type, float>, "every tensor stores float32");
 }
 
-TEST(Tensor, ScalarCanRequireGrad) {
+TEST(TensorGiven, ScalarCanRequireGrad) {
   const Tensor t = Tensor::scalar(-2.5f, true);
   EXPECT_EQ(t.shape(), Shape{});
   EXPECT_EQ(t.item(), -2.5f);
   EXPECT_TRUE(t.requires_grad());
 }
 
-TEST(Tensor, DoubleLiteralsAreStoredAsFloat32) {
+TEST(TensorGiven, DoubleLiteralsAreStoredAsFloat32) {
   const Tensor t({1.5, 2.25, 0.1});
   EXPECT_EQ(t.shape(), (Shape{3}));
   EXPECT_EQ(t.data()(0), 1.5f);
@@ -42,7 +42,7 @@ TEST(Tensor, DoubleLiteralsAreStoredAsFloat32) {
   EXPECT_EQ(t.data()(2), 0.1f);  // rounded to the nearest float, as NumPy's astype(float32)
 }
 
-TEST(Tensor, NestedBracesOfOneToFourLevelsKeepTheirShape) {
+TEST(TensorGiven, NestedBracesOfOneToFourLevelsKeepTheirShape) {
   EXPECT_EQ(Tensor({1, 2, 3}).shape(), (Shape{3}));
   EXPECT_EQ(Tensor({{1, 2, 3}, {4, 5, 6}}).shape(), (Shape{2, 3}));
   EXPECT_EQ(Tensor({{{1, 2}}, {{3, 4}}}).shape(), (Shape{2, 1, 2}));
@@ -52,18 +52,18 @@ TEST(Tensor, NestedBracesOfOneToFourLevelsKeepTheirShape) {
   EXPECT_EQ(t.size(), 6u);
 }
 
-TEST(Tensor, RaggedNestedListIsRejected) {
+TEST(TensorGiven, RaggedNestedListIsRejected) {
   expect_throw_with<ShapeError>([] { Tensor({{1, 2}, {3}}); }, "ragged nested list");
 }
 
-TEST(Tensor, ConstructionFromAnArrayCopiesIt) {
+TEST(TensorGiven, ConstructionFromAnArrayCopiesIt) {
   Array source = {1.0f, 2.0f, 3.0f};
   const Tensor t(source);
   source(0) = 99.0f;
   EXPECT_EQ(t.data()(0), 1.0f);
 }
 
-TEST(Tensor, FactoriesFillTheRequestedShape) {
+TEST(TensorGiven, FactoriesFillTheRequestedShape) {
   expect_near(Tensor::zeros({2, 2}), Tensor({{0, 0}, {0, 0}}));
   expect_near(Tensor::ones({3}), Tensor({1, 1, 1}));
   expect_near(Tensor::full({2}, 7.0f), Tensor({7, 7}));
@@ -73,12 +73,12 @@ TEST(Tensor, FactoriesFillTheRequestedShape) {
   EXPECT_TRUE(Tensor::ones({2}, true).requires_grad());
 }
 
-TEST(Tensor, ArangeWithZeroStepIsRejected) {
+TEST(TensorGiven, ArangeWithZeroStepIsRejected) {
   expect_throw_with<std::invalid_argument>([] { Tensor::arange(0, 1, 0); },
                                            "step must be non-zero");
 }
 
-TEST(Tensor, ManualSeedMakesRandomTensorsReproducible) {
+TEST(TensorGiven, ManualSeedMakesRandomTensorsReproducible) {
   manual_seed(3);
   const Tensor a = Tensor::randn({4, 5});
   const Tensor u = Tensor::rand({10});
@@ -100,7 +100,7 @@ TEST(Tensor, RandnHasRoughlyZeroMeanAndUnitStd) {
   EXPECT_NEAR(std::sqrt(var), 1.0f, 0.05f);
 }
 
-TEST(Tensor, DimCountsNegativeAxesFromTheEnd) {
+TEST(TensorGiven, DimCountsNegativeAxesFromTheEnd) {
   const Tensor t = Tensor::zeros({2, 3, 4});
   EXPECT_EQ(t.dim(0), 2u);
   EXPECT_EQ(t.dim(-1), 4u);
@@ -109,7 +109,7 @@ TEST(Tensor, DimCountsNegativeAxesFromTheEnd) {
 
 // ---- handles ----------------------------------------------------------------------------
 
-TEST(Tensor, CopyAliasesTheSameStorage) {
+TEST(TensorGiven, CopyAliasesTheSameStorage) {
   Tensor a({1, 2, 3});
   Tensor b = a;
   b.data()(0) = 10.0f;
@@ -136,7 +136,7 @@ TEST(Tensor, DetachKeepsValuesAndDropsHistory) {
   EXPECT_TRUE(d.is_leaf());
 }
 
-TEST(Tensor, DetachSharesStorageLikePyTorch) {
+TEST(TensorGiven, DetachSharesStorageLikePyTorch) {
   Tensor a({1, 2, 3}, true);
   Tensor d = a.detach();
   d.data()(0) = 10.0f;  // torch: a.detach()[0] = 10 changes a too
@@ -146,7 +146,7 @@ TEST(Tensor, DetachSharesStorageLikePyTorch) {
   EXPECT_FALSE(d.requires_grad());
 }
 
-TEST(Tensor, DefaultConstructedTensorIsUndefined) {
+TEST(TensorGiven, DefaultConstructedTensorIsUndefined) {
   const Tensor t;
   EXPECT_FALSE(t.defined());
   EXPECT_FALSE(t.requires_grad());
@@ -154,7 +154,7 @@ TEST(Tensor, DefaultConstructedTensorIsUndefined) {
   expect_throw_with<std::logic_error>([&] { t.shape(); }, "undefined tensor");
 }
 
-TEST(Tensor, ItemOfAMultiElementTensorIsRejected) {
+TEST(TensorGiven, ItemOfAMultiElementTensorIsRejected) {
   expect_throw_with<ShapeError>(
       [] {
         Tensor({1, 2}).item();
@@ -163,7 +163,7 @@ TEST(Tensor, ItemOfAMultiElementTensorIsRejected) {
   EXPECT_EQ(Tensor({{4}}).item(), 4.0f);
 }
 
-TEST(Tensor, SetGradWithTheWrongShapeIsRejected) {
+TEST(TensorGiven, SetGradWithTheWrongShapeIsRejected) {
   Tensor t({1, 2, 3}, true);
   expect_throw_with<ShapeError>([&] { t.set_grad(Tensor({1, 2})); }, "gradient of shape [2]");
 }
@@ -184,7 +184,7 @@ TEST(Tensor, ReprShowsShapeAndRequiresGrad) {
   EXPECT_EQ(Tensor({1, 2}, true).repr(), "Tensor(data=[1, 2], shape=[2], requires_grad=true)");
 }
 
-TEST(Tensor, ShapeStrFormatsLikeErrorMessages) {
+TEST(TensorGiven, ShapeStrFormatsLikeErrorMessages) {
   EXPECT_EQ(shape_str({2, 3}), "[2, 3]");
   EXPECT_EQ(shape_str({}), "[]");
 }
@@ -269,7 +269,7 @@ TEST(Tensor, ShapeErrorIsAnInvalidArgument) {
 
 // ---- element-wise math ------------------------------------------------------------------
 
-TEST(Tensor, ExpLogSqrtPowMatchHandComputedValues) {
+TEST(TensorGiven, ExpLogSqrtPowMatchHandComputedValues) {
   expect_near(Tensor({0, 1}).exp(), Tensor({1, 2.718282f}));
   expect_near(Tensor({1, 2.718282f}).log(), Tensor({0, 1}));
   expect_near(Tensor({4, 9, 2}).sqrt(), Tensor({2, 3, 1.414214f}));
@@ -291,13 +291,13 @@ TEST(Tensor, RequiresGradIsStoredAndArithmeticLeavesGradUnset) {
   EXPECT_TRUE(off.requires_grad());
 }
 
-TEST(Tensor, BackwardOnATensorWithoutGradIsANoOp) {
+TEST(TensorGiven, BackwardOnATensorWithoutGradIsANoOp) {
   const Tensor t({1, 2, 3});
   EXPECT_NO_THROW(t.backward());
   EXPECT_FALSE(t.grad().defined());
 }
 
-TEST(Tensor, BackwardOnAScalarLeafSeedsItsGradWithOne) {
+TEST(TensorGiven, BackwardOnAScalarLeafSeedsItsGradWithOne) {
   Tensor t = Tensor::scalar(5.0f, true);
   t.backward();
   EXPECT_EQ(t.grad().item(), 1.0f);
@@ -305,12 +305,12 @@ TEST(Tensor, BackwardOnAScalarLeafSeedsItsGradWithOne) {
 
 // ---- stack / argmax ---------------------------------------------------------------------
 
-TEST(Tensor, StackAddsANewLeadingAxis) {
+TEST(TensorGiven, StackAddsANewLeadingAxis) {
   const Tensor s = stack({Tensor({1, 2}), Tensor({3, 4}), Tensor({5, 6})});
   expect_near(s, Tensor({{1, 2}, {3, 4}, {5, 6}}));
 }
 
-TEST(Tensor, StackRejectsMismatchedShapesAndEmptyLists) {
+TEST(TensorGiven, StackRejectsMismatchedShapesAndEmptyLists) {
   expect_throw_with<ShapeError>(
       [] {
         stack({Tensor({1, 2}), Tensor({1, 2, 3})});

@@ -70,14 +70,14 @@ TEST(Tensor, ReductionsOfAZeroDimTensorReturnIt) {
   EXPECT_EQ(Tensor::scalar(4.0f).max().item(), 4.0f);
 }
 
-TEST(Tensor, ReductionAxisOutOfRangeIsRejected) {
+TEST(TensorGiven, ReductionAxisOutOfRangeIsRejected) {
   expect_throw_with<ShapeError>([] { two_by_three().sum({2}); },
                                 "sum: axis 2 is out of range for a tensor of rank 2");
   expect_throw_with<ShapeError>([] { two_by_three().mean({-3}); }, "mean: axis -3 is out of range");
   expect_throw_with<ShapeError>([] { two_by_three().max({5}); }, "max: axis 5 is out of range");
 }
 
-TEST(Tensor, ReductionWithARepeatedAxisIsRejected) {
+TEST(TensorGiven, ReductionWithARepeatedAxisIsRejected) {
   expect_throw_with<ShapeError>(
       [] {
         two_by_three().sum({1, -1});
@@ -85,7 +85,7 @@ TEST(Tensor, ReductionWithARepeatedAxisIsRejected) {
       "sum: axis repeated in [1, -1]");
 }
 
-TEST(Tensor, MaxOverAnEmptyAxisIsRejected) {
+TEST(TensorGiven, MaxOverAnEmptyAxisIsRejected) {
   expect_throw_with<ShapeError>(
       [] {
         Tensor::zeros({0, 3}).max({0});

@@ -179,11 +179,11 @@ TEST(Tensor, TransposeOfTheOuterAxesMovesEveryElement) {
       for (std::size_t k = 0; k < 2; ++k) EXPECT_EQ(u.data()(i, j, k), t.data()(k, j, i));
 }
 
-TEST(Tensor, TransposeOfAVectorIsTheIdentity) {
+TEST(TensorGiven, TransposeOfAVectorIsTheIdentity) {
   expect_near(Tensor({1, 2, 3}).transpose(), Tensor({1, 2, 3}));
 }
 
-TEST(Tensor, TransposeWithAnAxisOutOfRangeIsRejected) {
+TEST(TensorGiven, TransposeWithAnAxisOutOfRangeIsRejected) {
   expect_throw_with<ShapeError>(
       [] {
         Tensor::zeros({2, 3}).transpose(0, 5);
@@ -219,7 +219,7 @@ TEST(Tensor, IndexSelectGathersRowsInOrderWithRepeats) {
   expect_near(t.index_select({2, 0, 2}), Tensor({{5, 6}, {1, 2}, {5, 6}}));
 }
 
-TEST(Tensor, IndexOutOfRangeThrowsOutOfRange) {
+TEST(TensorGiven, IndexOutOfRangeThrowsOutOfRange) {
   const Tensor t({{1, 2}, {3, 4}, {5, 6}});
   expect_throw_with<std::out_of_range>([&] { t[3]; },
                                        "index 3 is out of range for axis 0 of size 3");
@@ -229,7 +229,7 @@ TEST(Tensor, IndexOutOfRangeThrowsOutOfRange) {
   expect_throw_with<std::out_of_range>([&] { t.index_select({0, 7}); }, "index 7 is out of range");
 }
 
-TEST(Tensor, IndexingAZeroDimTensorIsRejected) {
+TEST(TensorGiven, IndexingAZeroDimTensorIsRejected) {
   expect_throw_with<ShapeError>([] { Tensor::scalar(1.0f)[0]; }, "cannot index a 0-d tensor");
   expect_throw_with<ShapeError>([] { Tensor::scalar(1.0f).slice(0, 1); },
                                 "cannot slice a 0-d tensor");

@@ -131,17 +131,6 @@ TEST(Activations, ActivationsDoNotModifyTheirInput) {
   expect_near(x, Tensor({-1, 0.5f, 2}), 0.0f);
 }
 
-TEST(Activations, ActivationModulesHaveNoParametersAndCourseReprs) {
-  for (const auto& act : all_activations()) EXPECT_TRUE(act->parameters().empty()) << act->name();
-  EXPECT_EQ(ReLU().repr(), "ReLU()");
-  EXPECT_EQ(Sigmoid().repr(), "Sigmoid()");
-  EXPECT_EQ(Tanh().repr(), "Tanh()");
-  EXPECT_EQ(GELU().repr(), "GELU()");
-  EXPECT_EQ(Softmax().repr(), "Softmax(dim=-1)");
-  EXPECT_EQ(Softmax(0).repr(), "Softmax(dim=0)");
-  EXPECT_EQ(LogSoftmax(1).repr(), "LogSoftmax(dim=1)");
-}
-
 TEST(Activations, ModuleFormsMatchFunctionalForms) {
   manual_seed(2);
   const Tensor x = Tensor::randn({3, 4});

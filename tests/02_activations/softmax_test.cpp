@@ -61,7 +61,7 @@ TEST(Softmax, RowsOfAMatrixEachSumToOne) {
   expect_near(q.sum({0}), Tensor({1, 1, 1}), 1e-6f);
 }
 
-TEST(Softmax, AxisOutOfRangeAndZeroDimInputAreRejected) {
+TEST(SoftmaxGiven, AxisOutOfRangeAndZeroDimInputAreRejected) {
   expect_throw_with<ShapeError>(
       [] {
         softmax(Tensor({{1, 2}}), 2);
@@ -140,6 +140,19 @@ TEST(XtensorReducerRegression, SoftmaxLinesSumToOneForConsecutiveHugeLogits) {
   expect_near(softmax(rows, -1)[1], Tensor({0.665241f, 0.090031f, 0.244728f}), 1e-6f);
   manual_seed(101);
   expect_every_line_is_a_distribution(Tensor::randn({3, 4, 5}) + 1000.0f);
+}
+
+TEST(LogSoftmax, LogSoftmaxKeepsShapeAndItsExpSumsToOne) {
+  manual_seed(4);
+  const Tensor x = Tensor::randn({3, 5});
+  const Tensor lp = log_softmax(x, -1);
+  EXPECT_EQ(lp.shape(), (Shape{3, 5}));
+  expect_near(lp.exp().sum({1}), Tensor({1, 1, 1}), 1e-6f);
+}
+
+TEST(LogSoftmax, LogSoftmaxOfLargeLogitsIsFinite) {
+  const Tensor lp = log_softmax(Tensor({{100, 101, 102}}));
+  for (float v : lp.data()) EXPECT_TRUE(std::isfinite(v));
 }
 
 }  // namespace

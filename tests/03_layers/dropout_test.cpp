@@ -76,7 +76,7 @@ TEST(Dropout, EvalModePassesTheInputThrough) {
   EXPECT_FALSE(d(x).same(x));
 }
 
-TEST(Dropout, ZeroProbabilityPassesTheInputThrough) {
+TEST(DropoutGiven, ZeroProbabilityPassesTheInputThrough) {
   const Tensor x = Tensor::randn({3, 3});
   EXPECT_TRUE(Dropout(0.0f)(x).same(x));
 }
@@ -88,7 +88,7 @@ TEST(Dropout, ProbabilityOneGivesZerosOfTheSameShape) {
   EXPECT_TRUE(y.requires_grad());
 }
 
-TEST(Dropout, ProbabilityOutsideZeroOneIsRejectedWithTheValue) {
+TEST(DropoutGiven, ProbabilityOutsideZeroOneIsRejectedWithTheValue) {
   expect_throw_with<std::invalid_argument>(
       [] { Dropout(-0.1f); }, "Dropout: probability must be between 0.0 and 1.0, got -0.1");
   expect_throw_with<std::invalid_argument>([] { Dropout(1.1f); }, "between 0.0 and 1.0, got 1.1");
@@ -99,7 +99,7 @@ TEST(Dropout, ProbabilityOutsideZeroOneIsRejectedWithTheValue) {
                                            "between 0.0 and 1.0");
 }
 
-TEST(Dropout, ReprShowsP) {
+TEST(DropoutGiven, ReprShowsP) {
   EXPECT_EQ(Dropout(0.5f).repr(), "Dropout(p=0.5)");
   EXPECT_EQ(Dropout(0.25f).repr(), "Dropout(p=0.25)");
 }

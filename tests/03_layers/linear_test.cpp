@@ -108,7 +108,7 @@ TEST(Linear, ReprNamesSizesAndBias) {
   EXPECT_EQ(Linear(3, 1).name(), "Linear");
 }
 
-TEST(Linear, ZeroSizesAreRejected) {
+TEST(LinearGiven, ZeroSizesAreRejected) {
   expect_throw_with<std::invalid_argument>(
       [] { Linear(0, 5); }, "Linear: expected positive sizes, got in_features=0 out_features=5");
   expect_throw_with<std::invalid_argument>([] { Linear(5, 0); }, "expected positive sizes");
@@ -125,7 +125,7 @@ TEST(Linear, InputWithTheWrongFeatureCountIsRejected) {
                                 "linear: expected input [N, 4], got []");
 }
 
-TEST(Linear, WeightOfTheWrongRankAndBiasOfTheWrongSizeAreRejected) {
+TEST(LinearGiven, WeightOfTheWrongRankAndBiasOfTheWrongSizeAreRejected) {
   expect_throw_with<ShapeError>(
       [] {
         linear(Tensor::ones({2, 3}), Tensor::ones({3}));

@@ -66,7 +66,7 @@ TEST(Sequential, PushBackAppendsUnderTheNextIndex) {
   expect_near(Sequential()(Tensor({1, 2})), Tensor({1, 2}));  // empty: identity
 }
 
-TEST(Sequential, NullChildAndIndexOutOfRangeAreRejected) {
+TEST(SequentialGiven, NullChildAndIndexOutOfRangeAreRejected) {
   expect_throw_with<std::invalid_argument>([] { Sequential({nullptr}); },
                                            "Sequential: module 0 is null");
   Sequential net({std::make_shared<ReLU>()});
@@ -85,7 +85,7 @@ TEST(Sequential, ReprListsChildrenOnePerLine) {
             ")");
 }
 
-TEST(Sequential, NestedReprIsIndented) {
+TEST(SequentialGiven, NestedReprIsIndented) {
   auto inner = std::make_shared<Sequential>(
       std::vector<std::shared_ptr<Module>>{std::make_shared<Sigmoid>()});
   Sequential outer({inner});
@@ -111,14 +111,6 @@ TEST(Sequential, TrainAndEvalReachEveryDescendant) {
   expect_near(net(x), net(x), 0.0f);  // no dropout in eval: deterministic
   net.train();
   EXPECT_TRUE(drop->is_training());
-}
-
-TEST(Sequential, ZeroGradDropsEveryParametersGradient) {
-  Sequential net({std::make_shared<Linear>(3, 2), std::make_shared<Linear>(2, 1)});
-  net(Tensor::ones({4, 3})).sum().backward();
-  for (const Tensor& p : net.parameters()) EXPECT_TRUE(p.grad().defined());
-  net.zero_grad();
-  for (const Tensor& p : net.parameters()) EXPECT_FALSE(p.grad().defined());
 }
 
 TEST(Sequential, MnistSizedStackMapsBatchToTenLogitsWithSixParameters) {
@@ -172,6 +164,20 @@ TEST(Flatten, KeepsTheBatchAxisAndCollapsesTheRest) {
   EXPECT_EQ(Flatten(0)(x).shape(), (Shape{120}));
   EXPECT_TRUE(flatten.parameters().empty());
   EXPECT_EQ(flatten.repr(), "Flatten()");
+}
+
+TEST(Activations, ActivationModulesHaveNoParametersAndCourseReprs) {
+  const std::vector<std::shared_ptr<Module>> activations = {
+      std::make_shared<ReLU>(), std::make_shared<Sigmoid>(), std::make_shared<Tanh>(),
+      std::make_shared<GELU>(), std::make_shared<Softmax>(), std::make_shared<LogSoftmax>()};
+  for (const auto& act : activations) EXPECT_TRUE(act->parameters().empty()) << act->name();
+  EXPECT_EQ(ReLU().repr(), "ReLU()");
+  EXPECT_EQ(Sigmoid().repr(), "Sigmoid()");
+  EXPECT_EQ(Tanh().repr(), "Tanh()");
+  EXPECT_EQ(GELU().repr(), "GELU()");
+  EXPECT_EQ(Softmax().repr(), "Softmax(dim=-1)");
+  EXPECT_EQ(Softmax(0).repr(), "Softmax(dim=0)");
+  EXPECT_EQ(LogSoftmax(1).repr(), "LogSoftmax(dim=1)");
 }
 
 }  // namespace

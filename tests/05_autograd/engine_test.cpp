@@ -157,7 +157,7 @@ TEST(Autograd, SoftmaxGradientOfASingleEntryIsSTimesOneMinusS) {
 
 // ---- the course's structural checks -------------------------------------------------------
 
-TEST(Autograd, ResultsOfDifferentiableOpsRequireGradAndHaveANode) {
+TEST(AutogradGiven, ResultsOfDifferentiableOpsRequireGradAndHaveANode) {
   const Tensor a({1, 2}, true), b({3, 4}, true);
   for (const Tensor& out : {a + b, a - b, a * b, a / b, a.reshape({2, 1}), gelu(a)}) {
     EXPECT_TRUE(out.requires_grad());
@@ -257,7 +257,7 @@ TEST(Autograd, TenThousandOpChainRunsBackwardWithoutStackOverflow) {
   EXPECT_NEAR(x.grad().item(), std::pow(1.0001f, 10000.0f), 1e-2f);  // ≈ e
 }
 
-TEST(Autograd, DeepChainCanBeDroppedWithoutBackward) {
+TEST(AutogradGiven, DeepChainCanBeDroppedWithoutBackward) {
   // Destroying the tape must not recurse once per node either (100k nodes used to crash).
   Tensor x = Tensor::ones({2}, true);
   {
@@ -268,7 +268,7 @@ TEST(Autograd, DeepChainCanBeDroppedWithoutBackward) {
   EXPECT_EQ(x.data()(0), 1.0f);
 }
 
-TEST(Autograd, DeepChainOfSquaresCanBeDroppedWithoutBackward) {
+TEST(AutogradGiven, DeepChainOfSquaresCanBeDroppedWithoutBackward) {
   // Every node lists its input twice (y * y).
   Tensor x = Tensor::ones({2}, true);
   {
@@ -296,14 +296,14 @@ TEST(Autograd, DroppingTheOutputKeepsSubgraphsStillInUse) {
   expect_near(x.grad(), Tensor({6, 6}));
 }
 
-TEST(Autograd, BackwardOnANonScalarWithoutGradientIsRejected) {
+TEST(AutogradGiven, BackwardOnANonScalarWithoutGradientIsRejected) {
   Tensor x({1, 2}, true);
   expect_throw_with<ShapeError>(
       [&] { (x * 2.0f).backward(); },
       "backward: called on a non-scalar tensor of shape [2] without a gradient");
 }
 
-TEST(Autograd, BackwardWithAGradientOfTheWrongShapeIsRejected) {
+TEST(AutogradGiven, BackwardWithAGradientOfTheWrongShapeIsRejected) {
   Tensor x({1, 2}, true);
   expect_throw_with<ShapeError>(
       [&] {
@@ -346,7 +346,7 @@ TEST(Autograd, RetainGraphAllowsASecondBackward) {
 
 // ---- grad mode and requires_grad ----------------------------------------------------------
 
-TEST(Autograd, NoGradGuardStopsRecording) {
+TEST(AutogradGiven, NoGradGuardStopsRecording) {
   Tensor x({1, 2}, true);
   EXPECT_TRUE(grad_mode_enabled());
   {
@@ -361,7 +361,7 @@ TEST(Autograd, NoGradGuardStopsRecording) {
   EXPECT_NE((x * 2.0f).grad_fn(), nullptr);
 }
 
-TEST(Autograd, NestedNoGradGuardsRestoreThePreviousMode) {
+TEST(AutogradGiven, NestedNoGradGuardsRestoreThePreviousMode) {
   {
     NoGradGuard outer;
     {
@@ -373,7 +373,7 @@ TEST(Autograd, NestedNoGradGuardsRestoreThePreviousMode) {
   EXPECT_TRUE(grad_mode_enabled());
 }
 
-TEST(Autograd, RequiresGradPropagatesFromAnyInput) {
+TEST(AutogradGiven, RequiresGradPropagatesFromAnyInput) {
   Tensor a({1, 2}, true);
   const Tensor b({3, 4});
   const Tensor c = a * b;

@@ -22,7 +22,7 @@ struct NamedOp {
   std::function<Tensor(const Tensor& x, const Tensor& y)> op;  // x [2, 3], y [2, 3], both need grad
 };
 
-TEST(Nodes, EveryOpRecordsItsDocumentedNode) {
+TEST(NodesGiven, EveryOpRecordsItsDocumentedNode) {
   const std::vector<NamedOp> ops = {
       {"AddBackward", [](auto& x, auto& y) { return x + y; }},
       {"AddBackward", [](auto& x, auto&) { return x + 1.0f; }},
@@ -86,7 +86,7 @@ TEST(Nodes, EveryOpRecordsItsDocumentedNode) {
   }
 }
 
-TEST(Nodes, OpsOnTensorsWithoutGradRecordNothing) {
+TEST(NodesGiven, OpsOnTensorsWithoutGradRecordNothing) {
   const Tensor x = Tensor::full({2, 3}, 0.5f);
   EXPECT_EQ((x * x).grad_fn(), nullptr);
   EXPECT_EQ(relu(x).grad_fn(), nullptr);
@@ -94,7 +94,7 @@ TEST(Nodes, OpsOnTensorsWithoutGradRecordNothing) {
   EXPECT_EQ(linear(x, Tensor::ones({3, 2})).grad_fn(), nullptr);
 }
 
-TEST(Nodes, NodeInputsAreTheOperandHandles) {
+TEST(NodesGiven, NodeInputsAreTheOperandHandles) {
   const Tensor a({1, 2}, true), b({3, 4}, true);
   const Tensor c = a * b;
   ASSERT_EQ(c.grad_fn()->inputs().size(), 2u);

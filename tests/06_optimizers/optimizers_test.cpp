@@ -25,7 +25,7 @@ Tensor param_with_grad() {
 
 // ---- the base contract ------------------------------------------------------------------
 
-TEST(Optimizer, StoresTheSameParameterHandlesAndStartsAtStepZero) {
+TEST(OptimizerGiven, StoresTheSameParameterHandlesAndStartsAtStepZero) {
   Linear layer(3, 2);
   SGD opt(layer.parameters());
   ASSERT_EQ(opt.params().size(), 2u);
@@ -35,7 +35,7 @@ TEST(Optimizer, StoresTheSameParameterHandlesAndStartsAtStepZero) {
   EXPECT_FLOAT_EQ(opt.lr(), 0.01f);
 }
 
-TEST(Optimizer, CourseDefaults) {
+TEST(OptimizerGiven, CourseDefaults) {
   Tensor p = param_with_grad();
   const SGD sgd({p});
   EXPECT_FLOAT_EQ(sgd.lr(), 0.01f);
@@ -50,7 +50,7 @@ TEST(Optimizer, CourseDefaults) {
   EXPECT_FLOAT_EQ(AdamW({p}).weight_decay(), 0.01f);
 }
 
-TEST(Optimizer, ZeroGradDropsEveryGradient) {
+TEST(OptimizerGiven, ZeroGradDropsEveryGradient) {
   Tensor a = param_with_grad(), b = param_with_grad();
   SGD opt({a, b});
   opt.zero_grad();
@@ -58,7 +58,7 @@ TEST(Optimizer, ZeroGradDropsEveryGradient) {
   EXPECT_FALSE(b.grad().defined());
 }
 
-TEST(Optimizer, ParameterThatDoesNotRequireGradIsRejectedByIndex) {
+TEST(OptimizerGiven, ParameterThatDoesNotRequireGradIsRejectedByIndex) {
   const Tensor ok({1, 2}, true), frozen({3, 4});
   expect_throw_with<std::invalid_argument>(
       [&] {
@@ -70,7 +70,7 @@ TEST(Optimizer, ParameterThatDoesNotRequireGradIsRejectedByIndex) {
   expect_throw_with<std::invalid_argument>([] { SGD({Tensor()}); }, "does not require gradients");
 }
 
-TEST(Optimizer, BadHyperParametersAreRejected) {
+TEST(OptimizerGiven, BadHyperParametersAreRejected) {
   Tensor p = param_with_grad();
   expect_throw_with<std::invalid_argument>([&] { SGD({p}, -0.1f); },
                                            "learning rate must be >= 0, got -0.1");
@@ -290,6 +290,16 @@ TEST(Optimizer, EveryParameterOfASmallNetworkChangesAfterOneStep) {
       EXPECT_TRUE(changed) << "optimizer " << kind << " parameter " << i;
     }
   }
+}
+
+TEST(SGD, LinearWeightsChangeAfterOneStep) {
+  manual_seed(14);
+  Linear layer(2, 1);
+  const Tensor before = layer.weight.clone();
+  SGD opt(layer.parameters(), 0.1f);
+  layer(Tensor({{1, 2}, {3, 4}})).sum().backward();
+  opt.step();
+  EXPECT_GT((layer.weight - before).pow(2.0f).sum().item(), 0.0f);
 }
 
 }  // namespace

@@ -97,7 +97,7 @@ TEST(OptimizerState, StateDictHoldsCopiesNotTheLiveBuffers) {
   EXPECT_FLOAT_EQ(saved.at("lr").item(), 0.1f);
 }
 
-TEST(OptimizerState, LoadingRestoresTheLearningRate) {
+TEST(OptimizerStateGiven, LoadingRestoresTheLearningRate) {
   Problem p;
   SGD a(p.params(), 0.25f);
   SGD b(p.params(), 0.01f);
@@ -105,7 +105,7 @@ TEST(OptimizerState, LoadingRestoresTheLearningRate) {
   EXPECT_FLOAT_EQ(b.lr(), 0.25f);
 }
 
-TEST(OptimizerState, StateOfTheWrongShapeIsRejected) {
+TEST(OptimizerStateGiven, StateOfTheWrongShapeIsRejected) {
   Problem p;
   SGD opt(p.params(), 0.1f, 0.9f);
   OptimizerState state = opt.state_dict();
@@ -115,7 +115,7 @@ TEST(OptimizerState, StateOfTheWrongShapeIsRejected) {
                                 "optimizer: state 'momentum.0' has shape [4], parameter 0 has [3]");
 }
 
-TEST(OptimizerState, StateWithAMissingEntryIsRejected) {
+TEST(OptimizerStateGiven, StateWithAMissingEntryIsRejected) {
   Problem p;
   Adam opt(p.params());
   OptimizerState state;
@@ -126,7 +126,7 @@ TEST(OptimizerState, StateWithAMissingEntryIsRejected) {
 
 // ---- SGD momentum accessors ---------------------------------------------------------------
 
-TEST(OptimizerState, MomentumStateIsUndefinedBeforeTheFirstStep) {
+TEST(OptimizerStateGiven, MomentumStateIsUndefinedBeforeTheFirstStep) {
   Problem p;
   SGD opt(p.params(), 0.1f, 0.9f);
   EXPECT_TRUE(opt.has_momentum());
@@ -162,7 +162,7 @@ TEST(OptimizerState, MomentumStateIsACopy) {
   EXPECT_NE(opt.get_momentum_state()[0].data()(0), 100.0f);
 }
 
-TEST(OptimizerState, SetMomentumStateWithTheWrongLengthIsRejected) {
+TEST(OptimizerStateGiven, SetMomentumStateWithTheWrongLengthIsRejected) {
   Problem p;
   SGD opt(p.params(), 0.1f, 0.9f);
   expect_throw_with<std::invalid_argument>(
@@ -170,7 +170,7 @@ TEST(OptimizerState, SetMomentumStateWithTheWrongLengthIsRejected) {
       "SGD: state length 1 doesn't match optimizer parameters 2");
 }
 
-TEST(OptimizerState, SetMomentumStateIsIgnoredWithoutMomentum) {
+TEST(OptimizerStateGiven, SetMomentumStateIsIgnoredWithoutMomentum) {
   Problem p;
   SGD opt(p.params(), 0.1f);
   EXPECT_FALSE(opt.has_momentum());
@@ -178,7 +178,7 @@ TEST(OptimizerState, SetMomentumStateIsIgnoredWithoutMomentum) {
   EXPECT_NO_THROW(opt.set_momentum_state({}));
 }
 
-TEST(OptimizerState, UndefinedMomentumEntriesStartFromZero) {
+TEST(OptimizerStateGiven, UndefinedMomentumEntriesStartFromZero) {
   Problem p;
   SGD opt(p.params(), 0.1f, 0.9f);
   opt.set_momentum_state({Tensor({1, 1, 1}), Tensor()});

@@ -16,9 +16,11 @@
 namespace tinytorch {
 namespace {
 
+using testing::batches_of;
 using testing::expect_throw_with;
 using testing::same_bits;
 using testing::ScratchDir;
+using testing::shuffled_batches;
 using testing::small_mlp;
 using testing::snapshot;
 using testing::three_blobs;
@@ -33,17 +35,9 @@ std::unique_ptr<Optimizer> make_adam(std::vector<Tensor> params) {
   return std::make_unique<Adam>(std::move(params), 0.01f);
 }
 
-DataLoader shuffled_loader() {
-  return DataLoader(three_blobs(30), DataLoaderOptions(8).shuffle(true).seed(21));
-}
-
-/// Advances a loader by `passes` full passes, so its next pass draws the same order as the
-/// original loader's next pass did.
-void skip_passes(DataLoader& loader, int passes) {
-  for (int p = 0; p < passes; ++p) {
-    for (auto it = loader.begin(); it != loader.end(); ++it) {
-    }
-  }
+/// Epoch e's batches: the 30 blobs in batches of 8, in an order drawn for that epoch.
+std::vector<Batch> epoch_batches(std::uint32_t epoch) {
+  return shuffled_batches(three_blobs(30), 8, 21 + epoch);
 }
 
 TEST(Checkpoint, SaveSetEpochLoadRestoresTheEpoch) {
@@ -52,7 +46,7 @@ TEST(Checkpoint, SaveSetEpochLoadRestoresTheEpoch) {
   auto model = small_mlp();
   SGD opt(model->parameters(), 0.1f);
   Trainer trainer(*model, opt, cross_entropy);
-  DataLoader loader(three_blobs(6), 3);
+  const std::vector<Batch> loader = batches_of(three_blobs(6), 3);
   trainer.train_epoch(loader);
   trainer.save_checkpoint(dir.file("ckpt.safetensors"));
   trainer.set_epoch(999);
@@ -67,7 +61,7 @@ TEST(Checkpoint, HoldsParametersOptimizerStateAndMetadata) {
   auto model = small_mlp();
   SGD opt(model->parameters(), 0.1f, 0.9f);
   Trainer trainer(*model, opt, cross_entropy, CosineSchedule(0.1f, 0.01f, 10));
-  DataLoader loader(three_blobs(6), 3);
+  const std::vector<Batch> loader = batches_of(three_blobs(6), 3);
   trainer.train_epoch(loader);
   trainer.evaluate(loader);
   trainer.save_checkpoint(path);
@@ -104,7 +98,7 @@ TEST(Checkpoint, LoadRestoresEverythingIntoTheExistingTensors) {
   auto model = small_mlp();
   SGD opt(model->parameters(), 0.1f, 0.9f);
   Trainer trainer(*model, opt, cross_entropy, CosineSchedule(0.1f, 0.01f, 10));
-  DataLoader loader(three_blobs(6), 3);
+  const std::vector<Batch> loader = batches_of(three_blobs(6), 3);
   trainer.train_epoch(loader);
   trainer.train_epoch(loader);
   trainer.evaluate(loader);
@@ -154,11 +148,10 @@ void expect_resume_is_bit_exact(const MakeOptimizer& make_optimizer) {
   auto model = small_mlp();
   auto opt = make_optimizer(model->parameters());
   Trainer trainer(*model, *opt, cross_entropy);
-  DataLoader loader = shuffled_loader();
-  trainer.train_epoch(loader);
-  trainer.train_epoch(loader);
+  trainer.train_epoch(epoch_batches(0));
+  trainer.train_epoch(epoch_batches(1));
   trainer.save_checkpoint(path);
-  trainer.train_epoch(loader);
+  trainer.train_epoch(epoch_batches(2));
   const auto expected = snapshot(*model);
 
   manual_seed(999);  // a different initialisation: all state must come from the checkpoint
@@ -166,9 +159,7 @@ void expect_resume_is_bit_exact(const MakeOptimizer& make_optimizer) {
   auto fresh_opt = make_optimizer(fresh->parameters());
   Trainer resumed(*fresh, *fresh_opt, cross_entropy);
   resumed.load_checkpoint(path);
-  DataLoader fresh_loader = shuffled_loader();
-  skip_passes(fresh_loader, 2);
-  resumed.train_epoch(fresh_loader);
+  resumed.train_epoch(epoch_batches(2));
 
   EXPECT_EQ(resumed.epoch(), trainer.epoch());
   EXPECT_EQ(resumed.step(), trainer.step());
@@ -197,10 +188,9 @@ TEST(Checkpoint, ResumeWithoutOptimizerStateWouldDiffer) {
   auto model = small_mlp();
   SGD opt(model->parameters(), 0.05f, 0.9f);
   Trainer trainer(*model, opt, cross_entropy);
-  DataLoader loader = shuffled_loader();
-  trainer.train_epoch(loader);
+  trainer.train_epoch(epoch_batches(0));
   const auto at_save = snapshot(*model);
-  trainer.train_epoch(loader);
+  trainer.train_epoch(epoch_batches(1));
   const auto expected = snapshot(*model);
 
   manual_seed(11);
@@ -209,15 +199,13 @@ TEST(Checkpoint, ResumeWithoutOptimizerStateWouldDiffer) {
   for (std::size_t i = 0; i < params.size(); ++i) params[i].data() = at_save[i].data();
   SGD cold(copy->parameters(), 0.05f, 0.9f);  // momentum buffers start at zero
   Trainer cold_trainer(*copy, cold, cross_entropy);
-  DataLoader cold_loader = shuffled_loader();
-  skip_passes(cold_loader, 1);
-  cold_trainer.train_epoch(cold_loader);
+  cold_trainer.train_epoch(epoch_batches(1));
   EXPECT_FALSE(same_bits(copy->parameters()[0], expected[0]));
 }
 
 // ---- mismatches -------------------------------------------------------------------------
 
-class CheckpointMismatch : public ::testing::Test {
+class CheckpointMismatchGiven : public ::testing::Test {
  protected:
   void SetUp() override {
     manual_seed(5);
@@ -240,20 +228,20 @@ class CheckpointMismatch : public ::testing::Test {
   std::string path_ = dir_.file("mlp8.safetensors");
 };
 
-TEST_F(CheckpointMismatch, DifferentLayerSizesNameTheParameterAndBothShapes) {
+TEST_F(CheckpointMismatchGiven, DifferentLayerSizesNameTheParameterAndBothShapes) {
   auto wider = small_mlp(16);
   expect_load_fails(
       *wider, "parameter '0.weight' has shape [4, 16] in the model but [4, 8] in the checkpoint");
 }
 
-TEST_F(CheckpointMismatch, MissingParameter) {
+TEST_F(CheckpointMismatchGiven, MissingParameter) {
   auto deeper = std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
       std::make_shared<Linear>(4, 8), std::make_shared<ReLU>(), std::make_shared<Linear>(8, 3),
       std::make_shared<Linear>(3, 3)});
   expect_load_fails(*deeper, "parameter '3.weight' (shape [3, 3]) is missing");
 }
 
-TEST_F(CheckpointMismatch, ExtraParameterInTheCheckpoint) {
+TEST_F(CheckpointMismatchGiven, ExtraParameterInTheCheckpoint) {
   auto no_bias = std::make_shared<Sequential>(
       std::vector<std::shared_ptr<Module>>{std::make_shared<Linear>(4, 8), std::make_shared<ReLU>(),
                                            std::make_shared<Linear>(8, 3, /*bias=*/false)});
@@ -261,7 +249,7 @@ TEST_F(CheckpointMismatch, ExtraParameterInTheCheckpoint) {
                     "parameter '2.bias' (shape [3]) is in the checkpoint but not in the model");
 }
 
-TEST(Checkpoint, PlainSafetensorsFileIsNotACheckpoint) {
+TEST(CheckpointGiven, PlainSafetensorsFileIsNotACheckpoint) {
   ScratchDir dir;
   const std::string path = dir.file("plain.safetensors");
   save_safetensors(path, {{"model.weight", Tensor({1.0f})}}, {{"format", "pt"}});
@@ -272,7 +260,7 @@ TEST(Checkpoint, PlainSafetensorsFileIsNotACheckpoint) {
                                         "not a tinytorch checkpoint");
 }
 
-TEST(Checkpoint, MissingFileNamesThePath) {
+TEST(CheckpointGiven, MissingFileNamesThePath) {
   ScratchDir dir;
   const std::string path = dir.file("never_written.safetensors");
   Linear model(1, 1);
@@ -281,7 +269,7 @@ TEST(Checkpoint, MissingFileNamesThePath) {
   expect_throw_with<std::runtime_error>([&] { trainer.load_checkpoint(path); }, path);
 }
 
-TEST(Checkpoint, SaveLeavesNoTemporaryFiles) {
+TEST(CheckpointGiven, SaveLeavesNoTemporaryFiles) {
   ScratchDir dir;
   Linear model(2, 2);
   SGD opt(model.parameters());

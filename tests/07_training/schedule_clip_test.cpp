@@ -45,7 +45,7 @@ TEST(CosineSchedule, KeepsItsSettings) {
   EXPECT_EQ(s.get_lr(7), 0.05f);
 }
 
-TEST(CosineSchedule, RejectsBadArguments) {
+TEST(CosineScheduleGiven, RejectsBadArguments) {
   expect_throw_with<std::invalid_argument>([] { CosineSchedule(0.1f, 0.01f, 0); },
                                            "CosineSchedule");
   expect_throw_with<std::invalid_argument>([] { CosineSchedule(0.01f, 0.1f, 10); },
@@ -142,7 +142,7 @@ TEST(Accuracy, ThresholdForOneOutput) {
   EXPECT_FLOAT_EQ(accuracy(Tensor({{0.9f}, {0.2f}}), Tensor({{1}, {1}})), 0.5f);
 }
 
-TEST(Accuracy, EmptyBatchIsZeroAndBadShapesThrow) {
+TEST(AccuracyGiven, EmptyBatchIsZeroAndBadShapesThrow) {
   EXPECT_EQ(accuracy(Tensor::zeros({0, 3}), Tensor::zeros({0})), 0.0f);
   expect_throw_with<ShapeError>(
       [] {

@@ -1,6 +1,7 @@
 // Small models, data and a scratch directory shared by the module 07 tests.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -38,6 +39,36 @@ inline std::shared_ptr<TensorDataset> three_blobs(std::size_t n, std::uint32_t s
   }
   return std::make_shared<TensorDataset>(
       std::vector<Tensor>{Tensor(std::move(x)), Tensor(std::move(y))});
+}
+
+/// The rows of `data` in batches of `batch_size`, in the order `rows` gives (0..n-1 when
+/// empty): what a DataLoader hands the Trainer, built without one, because module 07 comes
+/// before the DataLoader of module 08.
+inline std::vector<Batch> batches_of(const std::shared_ptr<TensorDataset>& data,
+                                     std::size_t batch_size, std::vector<std::size_t> rows = {}) {
+  const std::size_t n = data->size();
+  if (rows.empty()) {
+    for (std::size_t i = 0; i < n; ++i) rows.push_back(i);
+  }
+  std::vector<Batch> out;
+  for (std::size_t start = 0; start < n; start += batch_size) {
+    const std::vector<std::size_t> picked(
+        rows.begin() + static_cast<long>(start),
+        rows.begin() + static_cast<long>(std::min(n, start + batch_size)));
+    Batch batch;
+    for (const Tensor& t : data->tensors()) batch.push_back(t.index_select(picked));
+    out.push_back(batch);
+  }
+  return out;
+}
+
+/// batches_of() over a permutation of the rows drawn from `seed`: a new order per epoch.
+inline std::vector<Batch> shuffled_batches(const std::shared_ptr<TensorDataset>& data,
+                                           std::size_t batch_size, std::uint32_t seed) {
+  std::vector<std::size_t> rows(data->size());
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  std::shuffle(rows.begin(), rows.end(), std::mt19937(seed));
+  return batches_of(data, batch_size, rows);
 }
 
 /// Copies of the values of every parameter (not handles: later training must not change them).

@@ -112,13 +112,13 @@ std::string three_labels() {
 
 // ---- the bundled digits -----------------------------------------------------------------
 
-TEST(Digits, DefaultPathIsTheBundledFile) {
+TEST(DigitsGiven, DefaultPathIsTheBundledFile) {
   if (std::getenv("TINYTORCH_DIGITS") != nullptr) GTEST_SKIP() << "TINYTORCH_DIGITS is set";
   EXPECT_EQ(fs::path(default_digits_path()), fs::path(kBundledDigits));
   EXPECT_TRUE(fs::exists(default_digits_path()));
 }
 
-TEST(Digits, EnvironmentVariableOverridesThePath) {
+TEST(DigitsGiven, EnvironmentVariableOverridesThePath) {
   const char* old = std::getenv("TINYTORCH_DIGITS");
   const std::string saved = old ? old : "";
   setenv("TINYTORCH_DIGITS", "/somewhere/else.csv.gz", 1);
@@ -205,14 +205,14 @@ TEST(DigitsCsv, ReadsPlainTextWithCrlfAndTrailingBlankLines) {
   EXPECT_EQ(d.images.data()(1, 0, 7, 7), 1.0f);
 }
 
-TEST(DigitsCsv, MissingFileSaysSo) {
+TEST(DigitsCsvGiven, MissingFileSaysSo) {
   TempDir dir;
   const std::string path = dir.path() + "/nope.csv.gz";
   expect_throw_with<DatasetError>([&] { read_digits_csv(path); },
                                   "read_digits_csv: file '" + path + "' is missing");
 }
 
-TEST(DigitsCsv, TruncatedGzipIsReported) {
+TEST(DigitsCsvGiven, TruncatedGzipIsReported) {
   TempDir dir;
   const std::string whole = read_bytes(kBundledDigits);
   const std::string path = dir.write("cut.csv.gz", whole.substr(0, whole.size() / 2));
@@ -299,7 +299,7 @@ TEST(DigitsCsv, LoadDigitsNeedsMoreThan360Rows) {
 
 // ---- IDX --------------------------------------------------------------------------------
 
-TEST(Idx, ReadsImagesAndLabels) {
+TEST(IdxGiven, ReadsImagesAndLabels) {
   TempDir dir;
   const LabeledImages d =
       read_idx(dir.write("images", three_images()), dir.write("labels", three_labels()));
@@ -310,7 +310,7 @@ TEST(Idx, ReadsImagesAndLabels) {
   EXPECT_EQ(d.images.data()(2, 0, 1, 2), 255.0f / 255.0f);  // pixel 17 is 17 * 15 = 255
 }
 
-TEST(Idx, LimitKeepsTheFirstExamples) {
+TEST(IdxGiven, LimitKeepsTheFirstExamples) {
   TempDir dir;
   const std::string images = dir.write("images", three_images());
   const std::string labels = dir.write("labels", three_labels());
@@ -320,7 +320,7 @@ TEST(Idx, LimitKeepsTheFirstExamples) {
   EXPECT_EQ(read_idx(images, labels, 10).size(), 3u);  // a limit past the end keeps all
 }
 
-TEST(Idx, WrongMagicNamesTheFileAndBothNumbers) {
+TEST(IdxGiven, WrongMagicNamesTheFileAndBothNumbers) {
   TempDir dir;
   const std::string labels = dir.write("labels", three_labels());
   const std::string swapped = dir.write("swapped", three_labels());
@@ -337,7 +337,7 @@ TEST(Idx, WrongMagicNamesTheFileAndBothNumbers) {
                                       "byte 0 is 0x12345678, expected 0x00000801");
 }
 
-TEST(Idx, TruncatedPixelsNameTheByte) {
+TEST(IdxGiven, TruncatedPixelsNameTheByte) {
   TempDir dir;
   const std::string whole = three_images();
   const std::string images = dir.write("images", whole.substr(0, 16 + 10));
@@ -348,7 +348,7 @@ TEST(Idx, TruncatedPixelsNameTheByte) {
                                       "should fill bytes 16..34, but the data ends at byte 26");
 }
 
-TEST(Idx, TruncatedHeaderNamesTheByte) {
+TEST(IdxGiven, TruncatedHeaderNamesTheByte) {
   TempDir dir;
   const std::string images = dir.write("images", three_images().substr(0, 6));
   const std::string labels = dir.write("labels", three_labels());
@@ -358,7 +358,7 @@ TEST(Idx, TruncatedHeaderNamesTheByte) {
                                       "bytes 4..8, but the data ends at byte 6");
 }
 
-TEST(Idx, TruncatedLabelsNameTheByte) {
+TEST(IdxGiven, TruncatedLabelsNameTheByte) {
   TempDir dir;
   const std::string images = dir.write("images", three_images());
   const std::string labels = dir.write("labels", idx_labels(3, std::string{7}));
@@ -368,7 +368,7 @@ TEST(Idx, TruncatedLabelsNameTheByte) {
                                       "8..11, but the data ends at byte 9");
 }
 
-TEST(Idx, ImageAndLabelCountsMustAgree) {
+TEST(IdxGiven, ImageAndLabelCountsMustAgree) {
   TempDir dir;
   const std::string images = dir.write("images", three_images());
   const std::string labels = dir.write("labels", idx_labels(2, std::string{1, 2}));
@@ -379,7 +379,7 @@ TEST(Idx, ImageAndLabelCountsMustAgree) {
                                       labels + "' holds 2 labels");
 }
 
-TEST(Idx, ImplausibleImageSizeIsReported) {
+TEST(IdxGiven, ImplausibleImageSizeIsReported) {
   TempDir dir;
   const std::string images = dir.write("images", idx_images(1, 0, 3, ""));
   const std::string labels = dir.write("labels", idx_labels(1, std::string{1}));
@@ -389,7 +389,7 @@ TEST(Idx, ImplausibleImageSizeIsReported) {
 
 // ---- load_mnist_like --------------------------------------------------------------------
 
-TEST(MnistLike, FindsPlainFilesByTheirMnistNames) {
+TEST(MnistLikeGiven, FindsPlainFilesByTheirMnistNames) {
   TempDir dir;
   dir.write("t10k-images-idx3-ubyte", three_images());
   dir.write("t10k-labels-idx1-ubyte", three_labels());
@@ -401,7 +401,7 @@ TEST(MnistLike, FindsPlainFilesByTheirMnistNames) {
                                       "/train-images-idx3-ubyte.gz'");
 }
 
-TEST(MnistLike, MissingDirectorySaysWhereToGetTheData) {
+TEST(MnistLikeGiven, MissingDirectorySaysWhereToGetTheData) {
   TempDir dir;
   const std::string missing = dir.path() + "/fashion";
   expect_throw_with<DatasetError>([&] { load_mnist_like(missing, "train"); },
@@ -412,7 +412,7 @@ TEST(MnistLike, MissingDirectorySaysWhereToGetTheData) {
                                   "/usr/share/datasets/fashion-mnist");
 }
 
-TEST(MnistLike, SplitMustBeTrainOrTest) {
+TEST(MnistLikeGiven, SplitMustBeTrainOrTest) {
   expect_throw_with<std::invalid_argument>(
       [] { load_mnist_like(kFashionDir, "valid"); },
       "load_mnist_like: split must be \"train\" or \"test\", got \"valid\"");
@@ -420,7 +420,7 @@ TEST(MnistLike, SplitMustBeTrainOrTest) {
 
 // ---- Fashion-MNIST (Debian's dataset-fashion-mnist, when installed) ---------------------
 
-TEST(FashionMnist, ReadsTheFirst100TestImages) {
+TEST(FashionMnistGiven, ReadsTheFirst100TestImages) {
   if (!fs::is_directory(kFashionDir)) {
     GTEST_SKIP() << kFashionDir << " is missing (apt install dataset-fashion-mnist)";
   }
@@ -442,7 +442,7 @@ TEST(FashionMnist, ReadsTheFirst100TestImages) {
   EXPECT_NEAR(test.images[0].sum().item(), 33456.0f / 255.0f, 1e-2f);
 }
 
-TEST(FashionMnist, TruncatedGzipIsReported) {
+TEST(FashionMnistGiven, TruncatedGzipIsReported) {
   const std::string labels_gz = kFashionDir + "/t10k-labels-idx1-ubyte.gz";
   if (!fs::exists(labels_gz)) {
     GTEST_SKIP() << labels_gz << " is missing (apt install dataset-fashion-mnist)";

@@ -64,7 +64,7 @@ class SquaresDataset : public Dataset {
 
 // ---- Dataset / TensorDataset ------------------------------------------------------------
 
-TEST(Dataset, IsAbstract) {
+TEST(DatasetGiven, IsAbstract) {
   static_assert(std::is_abstract_v<Dataset>);
 }
 
@@ -88,7 +88,7 @@ TEST(TensorDataset, IndexOutOfRangeThrows) {
   expect_throw_with<std::out_of_range>([&] { ds->get_batch({0, 3}); }, "index 3 out of range");
 }
 
-TEST(TensorDataset, MismatchedFirstDimensionsThrow) {
+TEST(TensorDatasetGiven, MismatchedFirstDimensionsThrow) {
   expect_throw_with<std::invalid_argument>(
       [] {
         TensorDataset(std::vector<Tensor>{Tensor::zeros({3, 2}), Tensor::zeros({2})});
@@ -97,7 +97,7 @@ TEST(TensorDataset, MismatchedFirstDimensionsThrow) {
       "tensor 0: 3, tensor 1: 2");
 }
 
-TEST(TensorDataset, NeedsAtLeastOneTensorWithAFirstDimension) {
+TEST(TensorDatasetGiven, NeedsAtLeastOneTensorWithAFirstDimension) {
   expect_throw_with<std::invalid_argument>([] { TensorDataset(std::vector<Tensor>{}); },
                                            "TensorDataset: expected at least one tensor");
   expect_throw_with<std::invalid_argument>(
@@ -119,7 +119,7 @@ TEST(TensorDataset, SamplesAreCopiesWithoutGrad) {
   EXPECT_FALSE(ds.get_batch({0, 1})[0].requires_grad());
 }
 
-TEST(TensorDataset, GetBatchGathersRowsInTheGivenOrder) {
+TEST(TensorDatasetGiven, GetBatchGathersRowsInTheGivenOrder) {
   auto ds = three_samples();
   const Batch batch = ds->get_batch({2, 0});
   expect_near(batch[0], Tensor({{5, 6}, {1, 2}}));
@@ -324,7 +324,7 @@ TEST(DataLoader, BatchOutsideThePassThrows) {
                                        "DataLoader: batch 3 out of range for a pass of 3 batches");
 }
 
-TEST(DataLoader, BatchSizeZeroOrNoDatasetThrows) {
+TEST(DataLoaderGiven, BatchSizeZeroOrNoDatasetThrows) {
   expect_throw_with<std::invalid_argument>([] { DataLoader(three_samples(), 0); },
                                            "DataLoader: batch size must be positive, got 0");
   expect_throw_with<std::invalid_argument>([] { DataLoader(nullptr, 2); },

@@ -9,7 +9,7 @@ namespace {
 using testing::expect_near;
 using testing::expect_throw_with;
 
-TEST(Transforms, FlipWithProbabilityOneReversesEachRow) {
+TEST(TransformsGiven, FlipWithProbabilityOneReversesEachRow) {
   const Tensor image({{1, 2, 3}, {4, 5, 6}});
   expect_near(RandomHorizontalFlip(1.0f)(image), Tensor({{3, 2, 1}, {6, 5, 4}}));
   expect_near(image, Tensor({{1, 2, 3}, {4, 5, 6}}));  // the input is not modified
@@ -17,12 +17,12 @@ TEST(Transforms, FlipWithProbabilityOneReversesEachRow) {
   expect_near(RandomHorizontalFlip(1.0f)(chw), Tensor({{{2, 1}, {4, 3}}, {{6, 5}, {8, 7}}}));
 }
 
-TEST(Transforms, FlipWithProbabilityZeroNeverFlips) {
+TEST(TransformsGiven, FlipWithProbabilityZeroNeverFlips) {
   const Tensor image({{1, 2, 3}});
   for (int i = 0; i < 50; ++i) expect_near(RandomHorizontalFlip(0.0f)(image), image);
 }
 
-TEST(Transforms, FlipWithProbabilityHalfFlipsAboutHalfTheTime) {
+TEST(TransformsGiven, FlipWithProbabilityHalfFlipsAboutHalfTheTime) {
   manual_seed(42);
   const Tensor image({{1, 2}});
   int flipped = 0;
@@ -31,19 +31,19 @@ TEST(Transforms, FlipWithProbabilityHalfFlipsAboutHalfTheTime) {
   EXPECT_LE(flipped, 80);
 }
 
-TEST(Transforms, CropKeepsTheRequestedShape) {
+TEST(TransformsGiven, CropKeepsTheRequestedShape) {
   manual_seed(1);
   EXPECT_EQ(RandomCrop(32)(Tensor::randn({3, 32, 32})).shape(), (Shape{3, 32, 32}));
   EXPECT_EQ(RandomCrop(28)(Tensor::randn({28, 28})).shape(), (Shape{28, 28}));
   EXPECT_EQ(RandomCrop(4, 6, 0)(Tensor::randn({2, 8, 8})).shape(), (Shape{2, 4, 6}));
 }
 
-TEST(Transforms, CropWithoutPaddingAtFullSizeIsTheIdentity) {
+TEST(TransformsGiven, CropWithoutPaddingAtFullSizeIsTheIdentity) {
   const Tensor image = Tensor::arange(0, 12).reshape({3, 4});
   expect_near(RandomCrop(3, 4, 0)(image), image);
 }
 
-TEST(Transforms, CropIsAWindowOfTheZeroPaddedImage) {
+TEST(TransformsGiven, CropIsAWindowOfTheZeroPaddedImage) {
   manual_seed(7);
   const Tensor ones = Tensor::ones({1, 4, 4});
   bool saw_padding = false;
@@ -61,7 +61,7 @@ TEST(Transforms, CropIsAWindowOfTheZeroPaddedImage) {
   EXPECT_TRUE(saw_padding);
 }
 
-TEST(Transforms, ComposeAppliesInOrder) {
+TEST(TransformsGiven, ComposeAppliesInOrder) {
   const Transform add_one = [](const Tensor& t) { return t + 1.0f; };
   const Transform twice = [](const Tensor& t) { return t * 2.0f; };
   expect_near(Compose({add_one, twice})(Tensor({1, 2})), Tensor({4, 6}));

@@ -13,7 +13,7 @@ using testing::expect_gradcheck;
 using testing::expect_near;
 using testing::expect_throw_with;
 
-TEST(BatchNorm, NormalisesAHandComputedChannel) {
+TEST(BatchNormGiven, NormalisesAHandComputedChannel) {
   BatchNorm2d bn(1);
   // mean 2.5, biased variance 1.25: x̂ = (x − 2.5)/√1.25001
   const Tensor y = bn(Tensor({{{{1, 2}, {3, 4}}}}));
@@ -22,7 +22,7 @@ TEST(BatchNorm, NormalisesAHandComputedChannel) {
   EXPECT_NEAR(bn.running_var.data()(0), 1.025f, 1e-6f);  // 0.9·1 + 0.1·1.25
 }
 
-TEST(BatchNorm, TrainingOutputHasZeroMeanAndUnitStdPerChannel) {
+TEST(BatchNormGiven, TrainingOutputHasZeroMeanAndUnitStdPerChannel) {
   manual_seed(1);
   BatchNorm2d bn(3);
   Tensor x = Tensor::randn({8, 3, 5, 5}) * 4.0f + 7.0f;
@@ -36,7 +36,7 @@ TEST(BatchNorm, TrainingOutputHasZeroMeanAndUnitStdPerChannel) {
   }
 }
 
-TEST(BatchNorm, RunningStatisticsMoveOnlyInTraining) {
+TEST(BatchNormGiven, RunningStatisticsMoveOnlyInTraining) {
   manual_seed(2);
   BatchNorm2d bn(2);
   const Tensor x = Tensor::randn({4, 2, 3, 3}) + 5.0f;
@@ -50,7 +50,7 @@ TEST(BatchNorm, RunningStatisticsMoveOnlyInTraining) {
   EXPECT_EQ(bn(Tensor::randn({1, 2, 3, 3})).shape(), (Shape{1, 2, 3, 3}));
 }
 
-TEST(BatchNorm, EvalUsesRunningStatistics) {
+TEST(BatchNormGiven, EvalUsesRunningStatistics) {
   BatchNorm2d bn(1);
   bn.running_mean.data()(0) = 2.0f;
   bn.running_var.data()(0) = 4.0f;
@@ -61,7 +61,7 @@ TEST(BatchNorm, EvalUsesRunningStatistics) {
   expect_near(bn(Tensor({{{{2, 4}}}})), Tensor({{{{1.0f, 3.999996f}}}}), 1e-5f);
 }
 
-TEST(BatchNorm, ParametersAndBuffersAreNamedLikePyTorch) {
+TEST(BatchNormGiven, ParametersAndBuffersAreNamedLikePyTorch) {
   BatchNorm2d bn(4);
   ASSERT_EQ(bn.parameters().size(), 2u);
   EXPECT_EQ(bn.parameters()[0].shape(), (Shape{4}));
@@ -75,7 +75,7 @@ TEST(BatchNorm, ParametersAndBuffersAreNamedLikePyTorch) {
   EXPECT_EQ(bn.repr(), "BatchNorm2d(4, eps=1e-05, momentum=0.1)");
 }
 
-TEST(Gradcheck, BatchNorm2dTraining) {
+TEST(GradcheckGiven, BatchNorm2dTraining) {
   manual_seed(3);
   Tensor rm = Tensor::zeros({3}), rv = Tensor::ones({3});
   expect_gradcheck(
@@ -84,7 +84,7 @@ TEST(Gradcheck, BatchNorm2dTraining) {
       1e-3f, 2e-3, 2e-2);
 }
 
-TEST(Gradcheck, BatchNorm2dEval) {
+TEST(GradcheckGiven, BatchNorm2dEval) {
   manual_seed(4);
   Tensor rm = Tensor::randn({2}), rv = Tensor::rand({2}) + 0.5f;
   expect_gradcheck(
@@ -122,7 +122,7 @@ TEST(BatchNorm, CheckpointsKeepTheRunningStatistics) {
   EXPECT_NE(bn.running_var.data()(0), 1.0f);
 }
 
-TEST(BatchNorm, BadInputGivesClearErrors) {
+TEST(BatchNormGiven, BadInputGivesClearErrors) {
   BatchNorm2d bn(3);
   expect_throw_with<ShapeError>(
       [&] {

@@ -225,20 +225,20 @@ void Trainer::finish_epoch(float mean_loss) {
   ++epoch_;
 }
 
-float Trainer::train_epoch(DataLoader& loader, std::size_t accumulation_steps) {
+template <class Batches>
+float Trainer::run_epoch(Batches& batches, std::size_t accumulation_steps) {
   // Hint: model_.train(), zero_grad; per batch train_batch(); every accumulation_steps batches
   // apply_update(); left-overs get an update too; finish_epoch(mean loss per update).
   // BEGIN SOLUTION 07_training train_epoch
   if (accumulation_steps == 0)
     detail::fail_arg("train_epoch: accumulation_steps must be >= 1, got 0");
-  const std::size_t batches = loader.size();
-  if (batches == 0)
-    detail::fail_arg("train_epoch: the loader has no batches (is the dataset empty?)");
+  const std::size_t count = batches.size();
+  if (count == 0) detail::fail_arg("train_epoch: there are no batches (is the dataset empty?)");
   model_.train();
   optimizer_.zero_grad();  // gradients left from outside the loop must not leak into step 1
   double update_loss = 0.0, loss_sum = 0.0;
   std::size_t pending = 0, updates = 0, index = 0;
-  for (const Batch& batch : loader) {
+  for (const Batch& batch : batches) {
     const float loss = train_batch(batch, index);
     update_loss += static_cast<double>(loss) / static_cast<double>(accumulation_steps);
     if (++pending == accumulation_steps) {
@@ -248,7 +248,7 @@ float Trainer::train_epoch(DataLoader& loader, std::size_t accumulation_steps) {
       pending = 0;
       ++updates;
     }
-    if (on_batch_) on_batch_(index, batches, loss);
+    if (on_batch_) on_batch_(index, count, loss);
     ++index;
   }
   if (pending > 0) {  // the left-over batches still get their update
@@ -262,18 +262,19 @@ float Trainer::train_epoch(DataLoader& loader, std::size_t accumulation_steps) {
   // END SOLUTION
 }
 
-EvalResult Trainer::evaluate(DataLoader& loader) {
+template <class Batches>
+EvalResult Trainer::run_evaluation(Batches& batches) {
   // Hint: eval mode (ModeRestorer puts it back) and a NoGradGuard; sum loss × batch rows and
-  // correct predictions over the loader; divide by the sample count.
+  // correct predictions over the batches; divide by the sample count.
   // BEGIN SOLUTION 07_training evaluate
-  if (loader.size() == 0)
-    detail::fail_arg("evaluate: the loader has no batches (is the dataset empty?)");
+  if (batches.size() == 0)
+    detail::fail_arg("evaluate: there are no batches (is the dataset empty?)");
   ModeRestorer restore(model_);
   model_.eval();
   NoGradGuard no_grad;
   double loss_sum = 0.0;
   std::size_t samples = 0, correct = 0;
-  for (const Batch& batch : loader) {
+  for (const Batch& batch : batches) {
     check_batch("evaluate", batch);
     const Tensor outputs = model_(batch[0]);
     const std::size_t n = rows_of(batch[0]);
@@ -292,6 +293,22 @@ EvalResult Trainer::evaluate(DataLoader& loader) {
   history_.eval_accuracy.push_back(result.accuracy);
   return result;
   // END SOLUTION
+}
+
+float Trainer::train_epoch(DataLoader& loader, std::size_t accumulation_steps) {
+  return run_epoch(loader, accumulation_steps);
+}
+
+float Trainer::train_epoch(const std::vector<Batch>& batches, std::size_t accumulation_steps) {
+  return run_epoch(batches, accumulation_steps);
+}
+
+EvalResult Trainer::evaluate(DataLoader& loader) {
+  return run_evaluation(loader);
+}
+
+EvalResult Trainer::evaluate(const std::vector<Batch>& batches) {
+  return run_evaluation(batches);
 }
 
 // ---- safetensors: writing ---------------------------------------------------------------

@@ -71,8 +71,11 @@ class Trainer {
   /// One pass over `loader` in training mode; returns the mean loss per update. A non-finite
   /// loss throws std::runtime_error naming the epoch and step.
   float train_epoch(DataLoader& loader, std::size_t accumulation_steps = 1);
+  /// The same over batches already in memory, in their order (no DataLoader needed).
+  float train_epoch(const std::vector<Batch>& batches, std::size_t accumulation_steps = 1);
   /// Mean loss and accuracy over `loader` in eval mode, without recording a graph.
   EvalResult evaluate(DataLoader& loader);
+  EvalResult evaluate(const std::vector<Batch>& batches);
 
   /// Model parameters, optimizer state, epoch, step, scheduler and history, written to a
   /// temporary file and renamed into place.
@@ -87,6 +90,11 @@ class Trainer {
   void on_batch(BatchCallback callback) { on_batch_ = std::move(callback); }
 
  private:
+  /// The epoch and the evaluation over any range of batches (a DataLoader, a vector).
+  template <class Batches>
+  float run_epoch(Batches& batches, std::size_t accumulation_steps);
+  template <class Batches>
+  EvalResult run_evaluation(Batches& batches);
   /// Forward, loss, finiteness check and backward of one batch; returns the batch loss.
   float train_batch(const Batch& batch, std::size_t index);
   /// Clip (if asked), optimizer step, zero_grad, ++step.

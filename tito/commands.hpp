@@ -1,0 +1,21 @@
+// The tito subcommands. Each returns the process exit code: 0 when everything it checked
+// passed, 1 when tests fail or a milestone is locked; problems throw tito::Error.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "project.hpp"
+#include "release.hpp"
+
+namespace tito {
+
+int cmd_release(const Project& project, const ReleaseOptions& options);
+int cmd_test(const Project& project, const std::string& module);
+int cmd_status(const Project& project);
+int cmd_complete(const Project& project, const std::string& module);
+int cmd_milestone_run(const Project& project, const std::string& milestone,
+                      const std::vector<std::string>& flags);
+int cmd_grade(const Project& project, const std::string& csv_path);
+
+}  // namespace tito

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <ctime>
 #include <fstream>
+#include <iterator>
 #include <map>
 
 #include <fmt/format.h>
@@ -21,11 +22,29 @@ namespace {
 // Build folders, version control, the teacher's own progress and the release tests stay out.
 bool left_out(const fs::path& relative, const fs::path& absolute) {
   const std::string first = relative.begin()->string();
-  if (first == ".git" || first == ".cache" || first.rfind("build", 0) == 0) return true;
+  std::error_code ec;
+  const bool top_dir =
+      fs::is_directory(absolute, ec) || std::next(relative.begin()) != relative.end();
+  if (first == ".git" || first == ".cache" || (top_dir && first.rfind("build", 0) == 0))
+    return true;
   if (relative == fs::path(".tito") || relative == fs::path("compile_commands.json")) return true;
   if (relative == fs::path("tests") / "course") return true;
-  std::error_code ec;
   return fs::is_directory(absolute, ec) && fs::exists(absolute / "CMakeCache.txt", ec);
+}
+
+// Inside the tree only where the copy never looks (a build folder), or the copy would copy
+// itself.
+bool inside_copied_tree(const Project& project, const fs::path& target) {
+  if (!is_within(target, project.root)) return false;
+  std::error_code ec;
+  const fs::path root = fs::weakly_canonical(project.root, ec);
+  fs::path rel = fs::relative(fs::weakly_canonical(fs::absolute(target), ec), root, ec);
+  fs::path probe = root;
+  for (const fs::path& part : rel) {
+    probe /= part;
+    if (left_out(fs::relative(probe, root), probe)) return false;
+  }
+  return true;
 }
 
 std::vector<fs::path> files_to_copy(const fs::path& root) {
@@ -46,7 +65,7 @@ std::vector<fs::path> files_to_copy(const fs::path& root) {
 void check_target(const Project& project, const ReleaseOptions& o) {
   std::error_code ec;
   if (o.target.empty()) throw Error("release needs --student DIR, the folder to write the copy to");
-  if (is_within(o.target, project.root)) {
+  if (inside_copied_tree(project, o.target)) {
     throw Error(fmt::format("{} is inside the project {}; choose a folder outside it",
                             o.target.string(), project.root.string()));
   }

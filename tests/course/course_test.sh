@@ -114,7 +114,7 @@ keep_01_04() {
   expect_states "$status" 5 9 "not started"
   for ms in 01 02 03 04; do expect_contains "$(row "$status" "$ms 1")" "locked" "(c) milestone $ms locked"; done
   out=$(tito_in "$COPY" test 05)
-  expect_lacks "$(grep 'not implemented' <<<"$out" | grep -v 'not implemented: 05_autograd: ')" "not implemented" \
+  expect_lacks "$(grep 'not implemented: ' <<<"$out" | grep -v 'not implemented: 05_autograd: ')" "not implemented" \
     "(c) module 05 stops at its own stubs once 01-04 are kept"
   out=$(tito_in "$COPY" milestone run 01)
   expect_contains "$out" "milestone 01 (1957 The perceptron) is locked: modules 05-06 are not done yet" "locked milestone refused"
@@ -136,9 +136,12 @@ keep_all_but_07() {
   status=$(tito_in "$COPY" status)
   expect_states "$status" 7 7 "not started"
   for ms in 01 02 03 04; do expect_contains "$(row "$status" "$ms 1")" "unlocked" "milestone $ms unlocked without module 07"; done
-  for ms in 01 02 03 04; do
-    out=$(tito_in "$COPY" milestone run $ms -- --epochs 1 --quiet); rc=$?
-    [ $rc -eq 0 ] && pass "milestone $ms runs on modules it needs (no stub hit)" || { fail "milestone $ms failed:"; echo "$out" | tail -5; }
+  # The programs themselves, whatever tito says: none may reach one of module 07's stubs.
+  cmake --build "$COPY/build" --target perceptron_1957 xor_1969 mlp_1986 cnn_1998 >/dev/null 2>&1 ||
+    fail "building the milestone programs"
+  for program in perceptron_1957 xor_1969 mlp_1986 cnn_1998; do
+    out=$(cd "$COPY" && "build/milestones/$program" --epochs 1 --quiet 2>&1); rc=$?
+    [ $rc -eq 0 ] && pass "$program needs no module-07 code" || { fail "$program failed:"; echo "$out" | tail -5; }
   done
   rm -f "$COPY/.tito/progress.json"
   out=$(tito_in "$COPY" complete 06)

@@ -1,4 +1,4 @@
-// Module 08 with module 07: the Trainer walking a shuffling DataLoader. (Module 07's own tests
+// Modules 07 and 08 together: the Trainer walking a shuffling DataLoader. (Module 07's tests
 // hand the Trainer plain lists of batches, so that they do not need the DataLoader.)
 #include <memory>
 #include <string>

@@ -80,12 +80,30 @@ std::string short_failure(const std::string& failure) {
   return out;
 }
 
+// GoogleTest's JSON report escapes each byte of a UTF-8 message as its own \u00XX, so the
+// parsed text holds one code point per original byte; this puts the bytes back together.
+std::string undo_byte_escapes(const std::string& text) {
+  std::string bytes;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      bytes += static_cast<char>(c);
+    } else if ((c == 0xC2 || c == 0xC3) && i + 1 < text.size()) {  // a code point 0x80..0xFF
+      bytes +=
+          static_cast<char>(((c & 0x03) << 6) | (static_cast<unsigned char>(text[++i]) & 0x3F));
+    } else {
+      return text;  // a real code point above 0xFF: the report was not byte-escaped
+    }
+  }
+  return bytes;
+}
+
 TestResult classify(const std::string& name, const json& test) {
   TestResult r{name, Outcome::passed, ""};
   if (test.value("result", "") == "SKIPPED") r.outcome = Outcome::skipped;
   if (!test.contains("failures")) return r;
   std::string all;
-  for (const json& f : test["failures"]) all += f.value("failure", "") + "\n";
+  for (const json& f : test["failures"]) all += undo_byte_escapes(f.value("failure", "")) + "\n";
   const std::string stub = stub_message(all);
   if (!stub.empty()) return {name, Outcome::not_implemented, stub};
   return {name, Outcome::failed, short_failure(all)};
@@ -121,6 +139,22 @@ std::vector<std::string> list_tests(const fs::path& binary, const fs::path& log)
     }
   }
   return names;
+}
+
+// The compiler's error lines with the two lines after each (the source line and the caret),
+// or the end of the log when there are none (a link or CMake error).
+std::string compiler_errors(const fs::path& log) {
+  std::ifstream in(log);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::string out;
+  int shown = 0;
+  for (std::size_t i = 0; i < lines.size() && shown < 8; ++i) {
+    if (lines[i].find("error:") == std::string::npos) continue;
+    ++shown;
+    for (std::size_t j = i; j < std::min(lines.size(), i + 3); ++j) out += lines[j] + "\n";
+  }
+  return out.empty() ? tail(log, 30) : out;
 }
 
 }  // namespace
@@ -160,7 +194,7 @@ std::string Runner::build(const std::vector<std::string>& targets) {
   cmd.insert(cmd.end(), targets.begin(), targets.end());
   const fs::path log = work_dir() / "build.log";
   const ProcessResult r = run(cmd, project_.root, log);
-  return r.ok() ? "" : tail(log, 40);
+  return r.ok() ? "" : compiler_errors(log);
 }
 
 std::vector<ModuleRun> Runner::run_modules(const std::vector<int>& numbers) {
@@ -172,7 +206,7 @@ std::vector<ModuleRun> Runner::run_modules(const std::vector<int>& numbers) {
   for (int n : numbers) {
     const CourseModule& m = modules()[static_cast<std::size_t>(n - 1)];
     if (!build_error.empty()) {
-      runs.push_back({m, {}, "the build failed:\n" + build_error});
+      runs.push_back({m, {}, "the build failed; the compiler said:\n" + build_error});
     } else {
       runs.push_back(run_tests(m));
     }

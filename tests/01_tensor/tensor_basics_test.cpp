@@ -291,9 +291,17 @@ TEST(Tensor, RequiresGradIsStoredAndArithmeticLeavesGradUnset) {
   EXPECT_TRUE(off.requires_grad());
 }
 
-TEST(Tensor, BackwardOnATensorWithoutGradIsANoOp) {
-  const Tensor t({1, 2, 3});
+// The course: "t.backward() does not raise" for a tensor created with requires_grad. A tensor
+// without it has nothing to differentiate, and backward() says so (PyTorch's behaviour; the
+// message is pinned in tests/05_autograd).
+TEST(Tensor, BackwardOnATensorThatRequiresGradDoesNotRaise) {
+  const Tensor t = Tensor::scalar(3.0f, true);
   EXPECT_NO_THROW(t.backward());
+}
+
+TEST(Tensor, BackwardOnATensorWithoutGradRaises) {
+  const Tensor t({1, 2, 3});
+  EXPECT_THROW(t.backward(), std::logic_error);
   EXPECT_FALSE(t.grad().defined());
 }
 

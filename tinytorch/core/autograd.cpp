@@ -137,8 +137,22 @@ void run_backward(const Tensor& root, Array seed, bool retain_graph) {
 
 }  // namespace
 
+namespace {
+
+// PyTorch raises here too: a loss that needs no grad means the gradients the caller expects
+// will never arrive, which a silent return would hide.
+[[noreturn]] void fail_backward_without_grad() {
+  throw std::logic_error(fmt::format(
+      "backward: this tensor does not require grad, so there is nothing to differentiate: "
+      "none of the tensors it was computed from requires grad{}. Create the tensors you want "
+      "gradients for with requires_grad=true (Tensor::ones({{2}}, true) or t.requires_grad_())",
+      grad_enabled ? "" : ", and a NoGradGuard is active, so nothing is recorded"));
+}
+
+}  // namespace
+
 void Tensor::backward(bool retain_graph) const {
-  if (!requires_grad()) return;  // the course's placeholder behaviour: nothing to do
+  if (!requires_grad()) fail_backward_without_grad();
   if (size() != 1) {
     detail::fail_shape(
         "backward: called on a non-scalar tensor of shape {} without a gradient argument",
@@ -150,7 +164,7 @@ void Tensor::backward(bool retain_graph) const {
 }
 
 void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
-  if (!requires_grad()) return;
+  if (!requires_grad()) fail_backward_without_grad();
   if (gradient.shape() != shape()) {
     detail::fail_shape("backward: gradient of shape {} for a tensor of shape {}",
                        shape_str(gradient.shape()), shape_str(shape()));

@@ -108,12 +108,13 @@ class Tensor {
   const std::shared_ptr<Node>& grad_fn() const;
   void set_grad_fn(std::shared_ptr<Node> node);
   bool is_leaf() const { return grad_fn() == nullptr; }
-  /// Seeds with 1 (one-element tensors only) and runs reverse-mode autodiff.
+  /// Seeds with 1 (one-element tensors only) and runs reverse-mode autodiff. A tensor that
+  /// does not require grad has nothing to differentiate: std::logic_error, as in PyTorch.
   void backward(bool retain_graph = false) const;
   /// Seeds with `gradient` (same shape as this tensor).
   void backward(const Tensor& gradient, bool retain_graph = false) const;
 
-  Tensor clone() const;   ///< new storage, same values, no history
+  Tensor clone() const;  ///< new storage, same values, no history
   /// The same storage without history (requires_grad false): writes show in both, as in PyTorch.
   Tensor detach() const;
   bool same(const Tensor& other) const { return impl_ == other.impl_; }

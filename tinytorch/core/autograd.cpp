@@ -3,6 +3,7 @@
 // autograd.hpp; tests/05_autograd checks each one against central differences.
 #include <tinytorch/core/autograd.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <unordered_map>
 #include <unordered_set>
@@ -482,20 +483,26 @@ std::vector<Array> detail::MseBackward::apply(const Array& g) {
 }
 
 std::vector<Array> detail::BceBackward::apply(const Array& g) {
-  // Hint: dL/dp = (p − y)/(p(1 − p)·n)·g() where p lies inside the clamp, 0 outside; the targets
-  // get kNone here.
+  // Hint: with p clamped to [ε, 1 − ε] (ε = 1e-7): dL/dp = (p − y)/(p(1 − p)·n)·g() where p lies
+  // inside the clamp and 0 outside; dL/dy = (log(1 − p) − log p)/n·g(). kNone where !needs_grad.
   // BEGIN SOLUTION 05_autograd bce_backward
   constexpr float eps = 1e-7f;
   const Array& p = inputs()[0].data();
   const Array& y = inputs()[1].data();
   const float scale = g() / static_cast<float>(p.size());
-  Array dp = Array::from_shape(p.shape());
+  Array dp = needs_grad(0) ? Array::from_shape(p.shape()) : kNone;
+  Array dy = needs_grad(1) ? Array::from_shape(y.shape()) : kNone;
   for (std::size_t i = 0; i < p.size(); ++i) {
     const float pi = p.data()[i];
     const bool clamped = pi < eps || pi > 1.0f - eps;  // the clamp's gradient is 0 outside
-    dp.data()[i] = clamped ? 0.0f : scale * (pi - y.data()[i]) / (pi * (1.0f - pi));
+    if (needs_grad(0))
+      dp.data()[i] = clamped ? 0.0f : scale * (pi - y.data()[i]) / (pi * (1.0f - pi));
+    if (needs_grad(1)) {
+      const float pc = std::clamp(pi, eps, 1.0f - eps);  // the forward's clamped p
+      dy.data()[i] = scale * (std::log(1.0f - pc) - std::log(pc));
+    }
   }
-  return {dp, kNone};
+  return {dp, dy};
   // END SOLUTION
 }
 

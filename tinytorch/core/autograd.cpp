@@ -490,14 +490,14 @@ std::vector<Array> detail::BceBackward::apply(const Array& g) {
   const Array& p = inputs()[0].data();
   const Array& y = inputs()[1].data();
   const float scale = g() / static_cast<float>(p.size());
-  Array dp = needs_grad(0) ? Array::from_shape(p.shape()) : kNone;
-  Array dy = needs_grad(1) ? Array::from_shape(y.shape()) : kNone;
+  const bool want_p = needs_grad(0), want_y = needs_grad(1);
+  Array dp = want_p ? Array::from_shape(p.shape()) : kNone;
+  Array dy = want_y ? Array::from_shape(y.shape()) : kNone;
   for (std::size_t i = 0; i < p.size(); ++i) {
     const float pi = p.data()[i];
     const bool clamped = pi < eps || pi > 1.0f - eps;  // the clamp's gradient is 0 outside
-    if (needs_grad(0))
-      dp.data()[i] = clamped ? 0.0f : scale * (pi - y.data()[i]) / (pi * (1.0f - pi));
-    if (needs_grad(1)) {
+    if (want_p) dp.data()[i] = clamped ? 0.0f : scale * (pi - y.data()[i]) / (pi * (1.0f - pi));
+    if (want_y) {
       const float pc = std::clamp(pi, eps, 1.0f - eps);  // the forward's clamped p
       dy.data()[i] = scale * (std::log(1.0f - pc) - std::log(pc));
     }

@@ -208,7 +208,8 @@ constexpr const char* kRead = "load_safetensors";
 std::vector<char> read_whole_file(const std::string& path) {
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
-  if (!fs::exists(status)) fail(kRead, path, "no such file");
+  if (status.type() == fs::file_type::not_found) fail(kRead, path, "no such file");
+  if (ec) fail(kRead, path, "cannot access the file: {}", ec.message());
   if (fs::is_directory(status)) fail(kRead, path, "is a directory, expected a safetensors file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(kRead, path, "cannot open the file for reading");

@@ -40,7 +40,7 @@ PointSet make_points(std::size_t per_class, std::uint64_t seed) {
 }
 
 std::string weights_line(const Linear& neuron) {
-  return fmt::format("w1 = {:+.3f}   w2 = {:+.3f}   b = {:+.3f}", neuron.weight.data()(0, 0),
+  return fmt::format("w1 {:+.3f}  w2 {:+.3f}  b {:+.3f}", neuron.weight.data()(0, 0),
                      neuron.weight.data()(1, 0), neuron.bias.data()(0));
 }
 

@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   int crisis_epochs = 100;
   add_flags(app, flags);
   app.add_option("--crisis-epochs", crisis_epochs, "epochs for the single perceptron")
-      ->check(CLI::Range(1, 1000000))
+      ->check(whole_number_in(1, 1000000))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   setup(flags);

@@ -18,9 +18,10 @@ using namespace milestone;
 int main(int argc, char** argv) {
   CLI::App app{"Milestone 04 (1998): a convolutional network learns handwritten digits"};
   Flags flags(50, 32, 0.01f);  // the course's hyper-parameters
-  std::string data_path = default_digits_path();
+  std::string data_path;       // empty: the bundled digits (load_digits finds them)
   add_flags(app, flags);
-  app.add_option("--data", data_path, "digits CSV (.gz) file")->capture_default_str();
+  app.add_option("--data", data_path,
+                 "digits CSV (.gz) file (default: the bundled digits, or $TINYTORCH_DIGITS)");
   CLI11_PARSE(app, argc, argv);
   setup(flags);
   return guarded([&] {

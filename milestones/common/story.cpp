@@ -76,6 +76,7 @@ Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer, const LossF
 void draw_decision_map(tinytorch::Module& model, const Tensor& x, const Tensor& y, float lo,
                        float hi, int rows, int cols) {
   NoGradGuard no_grad;
+  cols = std::max(8, std::min(cols, static_cast<int>(columns()) - 4));  // "  │" + grid
   auto to_value = [&](int i, int n) {
     return lo + (hi - lo) * (static_cast<float>(i) + 0.5f) / static_cast<float>(n);
   };
@@ -107,7 +108,10 @@ void draw_decision_map(tinytorch::Module& model, const Tensor& x, const Tensor& 
     print(line);
   }
   print("  └" + std::string(static_cast<std::size_t>(cols), '-'));
-  print("    ● class 1   ○ class 0   ✗ misclassified   · region the model calls class 1");
+  for (const std::string& line :
+       wrap("    ● class 1   ○ class 0   ✗ misclassified   · region the model calls class 1",
+            columns(), 4))
+    print(line);
 }
 
 void save_curve(const std::string& path, const Curve& curve) {

@@ -1,6 +1,8 @@
 // Terminal presentation shared by the milestone programs: story panels, a progress bar,
-// tables, line plots, digit drawings and the per-epoch CSV log. Colour and redrawn progress
-// bars are used only when stdout is a terminal; otherwise every line is plain text.
+// tables, line plots, digit drawings and the per-epoch CSV log. Everything is sized to the
+// terminal: $COLUMNS if set, else the terminal's width (TIOCGWINSZ), else 80 columns. Colour
+// and redrawn progress bars are used only when stdout is a terminal and NO_COLOR is not set
+// (https://no-color.org); otherwise every line is plain text. Hints and errors go to stderr.
 #pragma once
 
 #include <cstddef>
@@ -12,7 +14,8 @@
 
 namespace CLI {
 class App;
-}
+class Validator;
+}  // namespace CLI
 
 namespace milestone {
 
@@ -31,11 +34,30 @@ struct Flags {
 
 /// Adds --epochs --batch-size --lr --seed --threads --csv --quiet to `app`.
 void add_flags(CLI::App& app, Flags& flags);
-/// Applies --seed and --threads and decides on colour; call once after parsing.
+/// Applies --seed and --threads and decides on colour and width; call once after parsing.
 void setup(const Flags& flags);
+
+// Flag checks that say what is wrong ("'abc' is not a number", "'-1' is negative"), where
+// CLI11's Range calls both "not in range" and an unsigned flag silently wraps -1.
+/// A number (integer, decimal or exponent form) in [lo, hi].
+CLI::Validator number_in(double lo, double hi);
+/// A whole number in [lo, hi]; a sign, a fraction or anything else is refused.
+CLI::Validator whole_number_in(std::uint64_t lo, std::uint64_t hi);
+/// A file that can be created or replaced: its directory exists and is writable, and it is not
+/// a directory itself. Checked when the flags are parsed, before any training.
+CLI::Validator writable_file();
 
 bool is_tty();
 bool quiet();
+/// Columns available: $COLUMNS (a positive number), else the terminal's, else 80.
+std::size_t columns();
+/// Colour only on a terminal and when NO_COLOR is unset or empty.
+bool use_color(bool stdout_is_terminal, const char* no_color);
+/// The columns a UTF-8 string takes (one per code point; these programs print no wide glyphs).
+std::size_t display_width(const std::string& s);
+/// Splits `text` into lines of at most `width` columns at spaces (a longer word is cut);
+/// continuation lines start with `indent` spaces.
+std::vector<std::string> wrap(const std::string& text, std::size_t width, std::size_t indent = 0);
 
 /// A headline: "1998 · The CNN revolution".
 void title(const std::string& text);
@@ -43,10 +65,14 @@ void title(const std::string& text);
 void act(int number, const std::string& name);
 /// A boxed paragraph of lines (skipped with --quiet).
 void panel(const std::string& heading, const std::vector<std::string>& lines);
-/// One line of narration (skipped with --quiet).
-void say(const std::string& line);
-/// A line that is always printed (results, errors).
+/// A line that is always printed (results), wrapped at spaces when it is wider than the
+/// terminal: a line that starts with a label ("Model:  ...") continues under the text after
+/// the label, any other two columns in.
 void print(const std::string& line);
+/// One line of narration, printed as print() does; skipped with --quiet.
+void say(const std::string& line);
+/// A line for stderr (errors, hints), printed after whatever stdout holds so far.
+void hint(const std::string& line);
 
 /// Redrawn in place on a terminal; on a pipe only finish() prints (one line per epoch).
 class ProgressBar {
@@ -64,6 +90,7 @@ class Table {
  public:
   explicit Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}
   void add_row(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
+  /// Box-drawn; when the table is wider than the terminal, the widest columns wrap their text.
   void print() const;
 
  private:
@@ -73,14 +100,17 @@ class Table {
 
 /// A named series of values, one per epoch.
 using Series = std::pair<std::string, std::vector<float>>;
-/// Plots the series on one character grid (each series gets its own mark) with its y-range.
+/// Plots the series on one character grid (each series gets its own mark) with its y-range;
+/// one column per epoch while they fit, several epochs per column after that.
 void plot(const std::string& heading, const std::vector<Series>& series, int height = 10);
 
-/// Renders 8×8 images (pixels in [0, 1]) side by side with a caption under each.
+/// Renders square images (pixels in [0, 1]) side by side with a caption under each, as many
+/// per band as fit the width.
 void draw_digits(const std::vector<const float*>& images, const std::vector<std::string>& captions,
                  std::size_t side = 8);
 
-/// Per-epoch metrics written to the --csv file (temporary file + rename).
+/// Per-epoch metrics written to the --csv file (temporary file + rename; the directory must
+/// exist, which writable_file() checked when the flags were parsed).
 class CsvLog {
  public:
   CsvLog(std::string path, std::vector<std::string> columns);

@@ -2,7 +2,9 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <stdexcept>
 #include <type_traits>
+#include <vector>
 
 #include <tinytorch/core/tensor.hpp>
 
@@ -61,6 +63,42 @@ TEST(TensorGiven, ConstructionFromAnArrayCopiesIt) {
   const Tensor t(source);
   source(0) = 99.0f;
   EXPECT_EQ(t.data()(0), 1.0f);
+}
+
+TEST(TensorGiven, FromAFlatBufferAndAShape) {
+  const std::vector<float> buffer{1, 2, 3, 4, 5, 6};
+  const Tensor t = Tensor::from(buffer, {2, 3});
+  expect_near(t, Tensor({{1, 2, 3}, {4, 5, 6}}), 0.0f);
+  EXPECT_FALSE(t.requires_grad());
+  EXPECT_TRUE(Tensor::from({1, 2}, {2}, /*requires_grad=*/true).requires_grad());
+  EXPECT_EQ(Tensor::from({7}, {}).ndim(), 0u);
+  EXPECT_EQ(Tensor::from({}, {0, 3}).shape(), (Shape{0, 3}));
+}
+
+TEST(TensorGiven, FromAPointerAndCountCopiesTheValues) {
+  float raw[4] = {1, 2, 3, 4};
+  const Tensor t = Tensor::from(raw, 4, {2, 2});
+  raw[0] = 100;  // the tensor holds its own copy
+  expect_near(t, Tensor({{1, 2}, {3, 4}}), 0.0f);
+}
+
+TEST(TensorGiven, FromRejectsACountThatDoesNotFillTheShape) {
+  expect_throw_with<ShapeError>(
+      [] {
+        Tensor::from({1, 2, 3, 4, 5}, {2, 3});
+      },
+      "Tensor::from: 5 values cannot fill shape [2, 3], which has 6 "
+      "elements");
+  const float one = 1.0f;
+  expect_throw_with<ShapeError>([&] { Tensor::from(&one, 1, {2}); }, "1 values cannot fill");
+}
+
+TEST(Tensor, ToVectorReturnsTheValuesInRowMajorOrder) {
+  const Tensor t({{1, 2}, {3, 4}});
+  EXPECT_EQ(t.to_vector(), (std::vector<float>{1, 2, 3, 4}));
+  EXPECT_EQ(t.transpose().to_vector(), (std::vector<float>{1, 3, 2, 4}));
+  EXPECT_EQ(Tensor::scalar(5).to_vector(), std::vector<float>{5});
+  EXPECT_THROW(Tensor().to_vector(), std::logic_error);
 }
 
 TEST(TensorGiven, FactoriesFillTheRequestedShape) {
@@ -291,9 +329,17 @@ TEST(Tensor, RequiresGradIsStoredAndArithmeticLeavesGradUnset) {
   EXPECT_TRUE(off.requires_grad());
 }
 
-TEST(TensorGiven, BackwardOnATensorWithoutGradIsANoOp) {
-  const Tensor t({1, 2, 3});
+// The course: "t.backward() does not raise" for a tensor created with requires_grad. A tensor
+// without it has nothing to differentiate, and backward() says so (PyTorch's behaviour; the
+// message is pinned in tests/05_autograd).
+TEST(TensorGiven, BackwardOnATensorThatRequiresGradDoesNotRaise) {
+  const Tensor t = Tensor::scalar(3.0f, true);
   EXPECT_NO_THROW(t.backward());
+}
+
+TEST(TensorGiven, BackwardOnATensorWithoutGradRaises) {
+  const Tensor t({1, 2, 3});
+  EXPECT_THROW(t.backward(), std::logic_error);
   EXPECT_FALSE(t.grad().defined());
 }
 

@@ -303,7 +303,32 @@ TEST(AutogradGiven, BackwardOnANonScalarWithoutGradientIsRejected) {
       "backward: called on a non-scalar tensor of shape [2] without a gradient");
 }
 
-TEST(AutogradGiven, BackwardWithAGradientOfTheWrongShapeIsRejected) {
+TEST(Autograd, BackwardOnATensorThatNeedsNoGradSaysWhy) {
+  const Tensor x({1, 2});
+  const Tensor loss = (x * 2.0f).sum();
+  expect_throw_with<std::logic_error>(
+      [&] { loss.backward(); },
+      "backward: this tensor does not require grad, so there is nothing to differentiate");
+  expect_throw_with<std::logic_error>([&] { loss.backward(); }, "requires_grad=true");
+  expect_throw_with<std::logic_error>(
+      [&] {
+        (x * 2.0f).backward(Tensor({1, 1}));
+      },
+      "does not require grad");
+}
+
+TEST(Autograd, BackwardOfALossComputedUnderNoGradNamesTheGuard) {
+  Tensor w({1, 2}, true);
+  Tensor loss;
+  {
+    NoGradGuard guard;
+    loss = (w * w).sum();
+    expect_throw_with<std::logic_error>([&] { loss.backward(); }, "a NoGradGuard is active");
+  }
+  expect_throw_with<std::logic_error>([&] { loss.backward(); }, "does not require grad");
+}
+
+TEST(Autograd, BackwardWithAGradientOfTheWrongShapeIsRejected) {
   Tensor x({1, 2}, true);
   expect_throw_with<ShapeError>(
       [&] {

@@ -596,6 +596,12 @@ TEST(Gradcheck, BinaryCrossEntropySoftTargets) {
                    {uniform_leaf({6}, 0.05f, 0.95f)});
 }
 
+TEST(Gradcheck, BinaryCrossEntropyProbabilitiesAndTargets) {
+  manual_seed(134);
+  expect_gradcheck([](const Inputs& in) { return binary_cross_entropy(in[0], in[1]); },
+                   {uniform_leaf({2, 3}, 0.05f, 0.95f), uniform_leaf({2, 3}, 0.0f, 1.0f)});
+}
+
 TEST(Gradcheck, CrossEntropy) {
   manual_seed(133);
   const Tensor labels({0, 3, 1, 1, 2});

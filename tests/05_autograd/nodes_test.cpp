@@ -171,16 +171,29 @@ TEST(Nodes, DropoutGradientIsTheScaledMaskOfTheForwardPass) {
   EXPECT_LT(dropped, 50);
 }
 
-TEST(Nodes, LossNodesSendNoGradientToLabels) {
+TEST(Nodes, CrossEntropySendsNoGradientToClassIndexLabels) {
   Tensor logits({{1, 2, 3}}, true);
   Tensor labels({2}, true);
   cross_entropy(logits, labels).backward();
   EXPECT_TRUE(logits.grad().defined());
   EXPECT_FALSE(labels.grad().defined());
+}
+
+// As in PyTorch (and as mse_loss does): a target that requires grad gets its gradient.
+TEST(Nodes, BceGivesATargetThatRequiresGradItsGradient) {
   Tensor p({0.3f, 0.8f}, true), t({0, 1}, true);
   binary_cross_entropy(p, t).backward();
   EXPECT_TRUE(p.grad().defined());
-  EXPECT_FALSE(t.grad().defined());
+  // (log(1 − p) − log p)/n: (log 0.7 − log 0.3)/2 and (log 0.2 − log 0.8)/2
+  expect_near(t.grad(), Tensor({0.423649f, -0.693147f}), 1e-5f);
+}
+
+TEST(Nodes, BceTargetGradientAloneLeavesTheProbabilitiesAlone) {
+  const Tensor p({0.5f, 0.25f});
+  Tensor t({1, 0}, true);
+  binary_cross_entropy(p, t).backward();
+  EXPECT_FALSE(p.grad().defined());
+  expect_near(t.grad(), Tensor({0.0f, 0.549306f}), 1e-5f);  // (log 0.75 − log 0.25)/2
 }
 
 TEST(Nodes, CrossEntropyGradientIsSoftmaxMinusOneHotOverBatch) {

@@ -4,17 +4,16 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <tinytorch/tinytorch.hpp>
+
+#include "support/scratch_dir.hpp"
 
 namespace tinytorch::testing {
 
@@ -84,29 +83,5 @@ inline bool same_bits(const Tensor& a, const Tensor& b) {
   if (a.size() == 0) return true;  // memcmp must not see the null data of an empty array
   return std::memcmp(a.data().data(), b.data().data(), a.size() * sizeof(float)) == 0;
 }
-
-/// A fresh directory under the system temp dir, removed with everything in it at the end.
-class ScratchDir {
- public:
-  ScratchDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = std::filesystem::temp_directory_path() /
-            ("tinytorch_07_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 }  // namespace tinytorch::testing

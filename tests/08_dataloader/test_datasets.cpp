@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -14,6 +15,7 @@
 #include <tinytorch/data/datasets.hpp>
 #include <tinytorch/data/loader.hpp>
 
+#include "support/scratch_dir.hpp"
 #include "support/testing.hpp"
 
 namespace tinytorch {
@@ -112,22 +114,83 @@ std::string three_labels() {
 
 // ---- the bundled digits -----------------------------------------------------------------
 
-TEST(DigitsGiven, DefaultPathIsTheBundledFile) {
-  if (std::getenv("TINYTORCH_DIGITS") != nullptr) GTEST_SKIP() << "TINYTORCH_DIGITS is set";
-  EXPECT_EQ(fs::path(default_digits_path()), fs::path(kBundledDigits));
-  EXPECT_TRUE(fs::exists(default_digits_path()));
+/// Sets (or, with nullptr, unsets) an environment variable for one scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    const char* old = std::getenv(name);
+    if (old) saved_ = std::string(old);
+    if (value) {
+      setenv(name, value, 1);
+    } else {
+      unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (saved_) {
+      setenv(name_, saved_->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> saved_;
+};
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-TEST(DigitsGiven, EnvironmentVariableOverridesThePath) {
-  const char* old = std::getenv("TINYTORCH_DIGITS");
-  const std::string saved = old ? old : "";
-  setenv("TINYTORCH_DIGITS", "/somewhere/else.csv.gz", 1);
-  EXPECT_EQ(default_digits_path(), "/somewhere/else.csv.gz");
-  if (old) {
-    setenv("TINYTORCH_DIGITS", saved.c_str(), 1);
-  } else {
-    unsetenv("TINYTORCH_DIGITS");
+TEST(DigitsGiven, DefaultPathIsTheBuildTreeCopyNotTheSourceTree) {
+  const ScopedEnv no_variable("TINYTORCH_DIGITS", nullptr);
+  const std::string path = default_digits_path();
+  EXPECT_EQ(fs::path(path),
+            fs::path(std::string(TINYTORCH_BINARY_DIR) + "/share/tinytorch/digits.csv.gz"));
+  EXPECT_EQ(file_bytes(path), file_bytes(kBundledDigits));  // a copy of the bundled file
+}
+
+TEST(DigitsGiven, SearchOrderIsVariableThenBesideTheProgramThenInstallThenBuildTree) {
+  const ScopedEnv variable("TINYTORCH_DIGITS", "/somewhere/else.csv.gz");
+  const std::vector<std::string> places = digits_search_paths();
+  ASSERT_GE(places.size(), 4u);
+  EXPECT_EQ(places.front(), "/somewhere/else.csv.gz");
+  // The test program lives in <build>/tests: "beside the program" is <build>/share/tinytorch.
+  EXPECT_EQ(fs::path(places[1]),
+            fs::path(std::string(TINYTORCH_BINARY_DIR) + "/share/tinytorch/digits.csv.gz"));
+  EXPECT_EQ(fs::path(places.back()),
+            fs::path(std::string(TINYTORCH_BINARY_DIR) + "/share/tinytorch/digits.csv.gz"));
+  const std::string install = places[places.size() - 2];
+  EXPECT_EQ(fs::path(install).filename(), "digits.csv.gz");
+  EXPECT_EQ(fs::path(install).parent_path().filename(), "tinytorch");
+  for (const std::string& p : places) {
+    EXPECT_NE(fs::path(p), fs::path(kBundledDigits)) << "the source tree's copy is never used";
   }
+  const ScopedEnv unset("TINYTORCH_DIGITS", nullptr);
+  EXPECT_EQ(digits_search_paths().size(), places.size() - 1);
+}
+
+TEST(Digits, EnvironmentVariableOverridesThePath) {
+  testing::ScratchDir dir;
+  const std::string copy = dir.file("my_digits.csv.gz");
+  fs::copy_file(kBundledDigits, copy);
+  const ScopedEnv variable("TINYTORCH_DIGITS", copy.c_str());
+  EXPECT_EQ(default_digits_path(), copy);
+  EXPECT_EQ(load_digits().train.size(), 1437u);
+}
+
+TEST(Digits, EnvironmentVariableNamingNoFileIsAnErrorThatSaysSo) {
+  const ScopedEnv variable("TINYTORCH_DIGITS", "/no/such/digits.csv.gz");
+  expect_throw_with<DatasetError>(
+      [] { load_digits(); },
+      "load_digits: TINYTORCH_DIGITS is set to '/no/such/digits.csv.gz', but there is no file "
+      "there");
+  // An explicit path does not consult the variable.
+  EXPECT_EQ(load_digits(kBundledDigits).test.size(), 360u);
 }
 
 TEST(Digits, BundledFileHas1797Rows) {

@@ -124,6 +124,14 @@ TEST(Spatial, AvgPoolAveragesEachWindow) {
   expect_near(AvgPool2d(2)(ramp_4x4()), Tensor({{{{3.5f, 5.5f}, {11.5f, 13.5f}}}}));
 }
 
+TEST(Spatial, PoolFunctionsTakeAPlainKernelSizeLikeTheModules) {
+  const Tensor x = ramp_4x4();
+  expect_near(max_pool2d(x, 2), MaxPool2d(2)(x), 0.0f);
+  expect_near(avg_pool2d(x, 2), AvgPool2d(2)(x), 0.0f);
+  expect_near(max_pool2d(x, 3, 1), max_pool2d(x, {3, 3}, 1), 0.0f);
+  expect_near(avg_pool2d(x, 2, 2, 1), avg_pool2d(x, {2, 2}, 2, 1), 0.0f);
+}
+
 TEST(Spatial, AvgPoolCountsPaddingAsTheCourseDoes) {
   // Corner window of a padded 2x2 ramp sees 1 real pixel and 3 zeros: 1/4.
   const Tensor x({{{{1, 2}, {3, 4}}}});

@@ -3,6 +3,7 @@
 // autograd.hpp; tests/05_autograd checks each one against central differences.
 #include <tinytorch/core/autograd.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <unordered_map>
 #include <unordered_set>
@@ -137,8 +138,22 @@ void run_backward(const Tensor& root, Array seed, bool retain_graph) {
 
 }  // namespace
 
+namespace {
+
+// PyTorch raises here too: a loss that needs no grad means the gradients the caller expects
+// will never arrive, which a silent return would hide.
+[[noreturn]] void fail_backward_without_grad() {
+  throw std::logic_error(fmt::format(
+      "backward: this tensor does not require grad, so there is nothing to differentiate: "
+      "none of the tensors it was computed from requires grad{}. Create the tensors you want "
+      "gradients for with requires_grad=true (Tensor::ones({{2}}, true) or t.requires_grad_())",
+      grad_enabled ? "" : ", and a NoGradGuard is active, so nothing is recorded"));
+}
+
+}  // namespace
+
 void Tensor::backward(bool retain_graph) const {
-  if (!requires_grad()) return;  // the course's placeholder behaviour: nothing to do
+  if (!requires_grad()) fail_backward_without_grad();
   if (size() != 1) {
     detail::fail_shape(
         "backward: called on a non-scalar tensor of shape {} without a gradient argument",
@@ -150,7 +165,7 @@ void Tensor::backward(bool retain_graph) const {
 }
 
 void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
-  if (!requires_grad()) return;
+  if (!requires_grad()) fail_backward_without_grad();
   if (gradient.shape() != shape()) {
     detail::fail_shape("backward: gradient of shape {} for a tensor of shape {}",
                        shape_str(gradient.shape()), shape_str(shape()));
@@ -468,20 +483,26 @@ std::vector<Array> detail::MseBackward::apply(const Array& g) {
 }
 
 std::vector<Array> detail::BceBackward::apply(const Array& g) {
-  // Hint: dL/dp = (p − y)/(p(1 − p)·n)·g() where p lies inside the clamp, 0 outside; the targets
-  // get kNone here.
+  // Hint: with p clamped to [ε, 1 − ε] (ε = 1e-7): dL/dp = (p − y)/(p(1 − p)·n)·g() where p lies
+  // inside the clamp and 0 outside; dL/dy = (log(1 − p) − log p)/n·g(). kNone where !needs_grad.
   // BEGIN SOLUTION 05_autograd bce_backward
   constexpr float eps = 1e-7f;
   const Array& p = inputs()[0].data();
   const Array& y = inputs()[1].data();
   const float scale = g() / static_cast<float>(p.size());
-  Array dp = Array::from_shape(p.shape());
+  const bool want_p = needs_grad(0), want_y = needs_grad(1);
+  Array dp = want_p ? Array::from_shape(p.shape()) : kNone;
+  Array dy = want_y ? Array::from_shape(y.shape()) : kNone;
   for (std::size_t i = 0; i < p.size(); ++i) {
     const float pi = p.data()[i];
     const bool clamped = pi < eps || pi > 1.0f - eps;  // the clamp's gradient is 0 outside
-    dp.data()[i] = clamped ? 0.0f : scale * (pi - y.data()[i]) / (pi * (1.0f - pi));
+    if (want_p) dp.data()[i] = clamped ? 0.0f : scale * (pi - y.data()[i]) / (pi * (1.0f - pi));
+    if (want_y) {
+      const float pc = std::clamp(pi, eps, 1.0f - eps);  // the forward's clamped p
+      dy.data()[i] = scale * (std::log(1.0f - pc) - std::log(pc));
+    }
   }
-  return {dp, kNone};
+  return {dp, dy};
   // END SOLUTION
 }
 

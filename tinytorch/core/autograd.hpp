@@ -299,7 +299,7 @@ struct MseBackward : Node {
 };
 
 /// out = −mean(y·log p + (1 − y)·log(1 − p)), p clamped to [ε, 1 − ε]:
-/// dp = g·(p − y)/(p(1 − p)·n) inside the clamp, 0 outside
+/// dp = g·(p − y)/(p(1 − p)·n) inside the clamp, 0 outside;  dy = g·(log(1 − p) − log p)/n
 struct BceBackward : Node {
   BceBackward(const Tensor& p, const Tensor& y) : Node({p, y}) {}
   const char* name() const override { return "BceBackward"; }

@@ -122,7 +122,7 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
   }
   Tensor out =
       Tensor::scalar(bce_forward(probs.data().data(), targets.data().data(), probs.size()));
-  if (detail::should_record({&probs}))
+  if (detail::should_record({&probs, &targets}))  // the target gets a gradient too, as in PyTorch
     return detail::attach(out, std::make_shared<detail::BceBackward>(probs, targets));
   return out;
 }

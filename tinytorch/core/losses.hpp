@@ -4,6 +4,7 @@
 //   CrossEntropyLoss        L = −mean_i log_softmax(z_i)[y_i]       dz = (softmax(z) − onehot(y))/N
 //     logits z [N, C], labels y [N] holding integer class indices in [0, C) (as floats)
 //   BinaryCrossEntropyLoss  L = −mean(y log p + (1 − y) log(1 − p)), p clamped to [1e-7, 1 − 1e-7]
+//                           dp = (p − y)/(p(1 − p)·n), dy = (log(1 − p) − log p)/n
 //
 // Cross-entropy is fused: one stable log-softmax + negative log-likelihood, one node.
 //

@@ -42,7 +42,8 @@ class Module {
   std::vector<std::pair<std::string, Tensor>> named_parameters() const;
   /// Tensors that are state but not trained (BatchNorm2d's running statistics), dotted names.
   std::vector<std::pair<std::string, Tensor>> named_buffers() const;
-  /// named_parameters() then named_buffers(): everything a checkpoint stores.
+  /// named_parameters() then named_buffers(): everything a checkpoint stores (save() and
+  /// load() in tinytorch/io/serialize.hpp write and read it as a file).
   std::vector<std::pair<std::string, Tensor>> state_dict() const;
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const {
     return children_;

@@ -5,9 +5,13 @@
 //          θ ← θ − lr·m̂/(√v̂ + ε),  m̂ = m/(1 − β1^t),  v̂ = v/(1 − β2^t)
 //   AdamW  Adam's update from the raw gradient, then decoupled decay θ ← θ·(1 − lr·wd)
 //
-// Parameters whose grad is undefined are skipped. Defaults follow the course.
+// Parameters whose grad is undefined are skipped. Defaults follow the course. Settings come
+// as an options struct with chained setters (as in PyTorch's C++ frontend), or positionally as
+// the course writes them:
 //
-//   SGD opt(model.parameters(), /*lr=*/0.1f, /*momentum=*/0.9f);
+//   SGD opt(model.parameters(), SGDOptions(0.1f).momentum(0.9f));
+//   Adam adam(model.parameters(), AdamOptions(1e-3f).weight_decay(1e-4f));
+//   SGD course_style(model.parameters(), /*lr=*/0.1f, /*momentum=*/0.9f);
 //   loss.backward();
 //   opt.step();
 //   opt.zero_grad();
@@ -60,10 +64,98 @@ class Optimizer {
   std::map<std::string, std::vector<Tensor>> buffers_;
 };
 
+/// SGD's settings: SGDOptions(0.1f).momentum(0.9f).weight_decay(5e-4f).
+class SGDOptions {
+ public:
+  explicit SGDOptions(float lr = 0.01f) : lr_(lr) {}
+  SGDOptions& lr(float value) {
+    lr_ = value;
+    return *this;
+  }
+  SGDOptions& momentum(float value) {
+    momentum_ = value;
+    return *this;
+  }
+  SGDOptions& weight_decay(float value) {
+    weight_decay_ = value;
+    return *this;
+  }
+  float lr() const { return lr_; }
+  float momentum() const { return momentum_; }
+  float weight_decay() const { return weight_decay_; }
+
+ private:
+  float lr_, momentum_ = 0.0f, weight_decay_ = 0.0f;
+};
+
+/// Adam's settings: AdamOptions(1e-3f).betas({0.9f, 0.99f}).eps(1e-6f).weight_decay(1e-4f).
+class AdamOptions {
+ public:
+  explicit AdamOptions(float lr = 1e-3f) : lr_(lr) {}
+  AdamOptions& lr(float value) {
+    lr_ = value;
+    return *this;
+  }
+  AdamOptions& betas(std::pair<float, float> value) {
+    betas_ = value;
+    return *this;
+  }
+  AdamOptions& eps(float value) {
+    eps_ = value;
+    return *this;
+  }
+  AdamOptions& weight_decay(float value) {
+    weight_decay_ = value;
+    return *this;
+  }
+  float lr() const { return lr_; }
+  std::pair<float, float> betas() const { return betas_; }
+  float eps() const { return eps_; }
+  float weight_decay() const { return weight_decay_; }
+
+ private:
+  float lr_;
+  std::pair<float, float> betas_{0.9f, 0.999f};
+  float eps_ = 1e-8f, weight_decay_ = 0.0f;
+};
+
+/// AdamW's settings: as AdamOptions, but the (decoupled) weight decay defaults to 0.01.
+class AdamWOptions {
+ public:
+  explicit AdamWOptions(float lr = 1e-3f) : lr_(lr) {}
+  AdamWOptions& lr(float value) {
+    lr_ = value;
+    return *this;
+  }
+  AdamWOptions& betas(std::pair<float, float> value) {
+    betas_ = value;
+    return *this;
+  }
+  AdamWOptions& eps(float value) {
+    eps_ = value;
+    return *this;
+  }
+  AdamWOptions& weight_decay(float value) {
+    weight_decay_ = value;
+    return *this;
+  }
+  float lr() const { return lr_; }
+  std::pair<float, float> betas() const { return betas_; }
+  float eps() const { return eps_; }
+  float weight_decay() const { return weight_decay_; }
+
+ private:
+  float lr_;
+  std::pair<float, float> betas_{0.9f, 0.999f};
+  float eps_ = 1e-8f, weight_decay_ = 0.01f;
+};
+
 class SGD : public Optimizer {
  public:
   explicit SGD(std::vector<Tensor> params, float lr = 0.01f, float momentum = 0.0f,
                float weight_decay = 0.0f);
+  SGD(std::vector<Tensor> params, const SGDOptions& options)
+      : SGD(std::move(params), options.lr(), options.momentum(), options.weight_decay()) {}
   void step() override;
 
   float momentum() const { return momentum_; }
@@ -85,6 +177,9 @@ class Adam : public Optimizer {
   explicit Adam(std::vector<Tensor> params, float lr = 1e-3f,
                 std::pair<float, float> betas = {0.9f, 0.999f}, float eps = 1e-8f,
                 float weight_decay = 0.0f);
+  Adam(std::vector<Tensor> params, const AdamOptions& options)
+      : Adam(std::move(params), options.lr(), options.betas(), options.eps(),
+             options.weight_decay()) {}
   void step() override;
   OptimizerState state_dict() const override;
   void load_state_dict(const OptimizerState& state) override;
@@ -108,6 +203,9 @@ class AdamW : public Adam {
                  std::pair<float, float> betas = {0.9f, 0.999f}, float eps = 1e-8f,
                  float weight_decay = 0.01f)
       : Adam(std::move(params), lr, betas, eps, weight_decay) {}
+  AdamW(std::vector<Tensor> params, const AdamWOptions& options)
+      : Adam(std::move(params), options.lr(), options.betas(), options.eps(),
+             options.weight_decay()) {}
   void step() override { adam_step(true); }
 };
 

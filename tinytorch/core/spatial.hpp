@@ -25,7 +25,7 @@
 //
 //   Conv2d conv(1, 8, 3);                       // weight [8, 1, 3, 3], He init
 //   Tensor y = conv(Tensor::randn({32, 1, 8, 8}));   // [32, 8, 6, 6]
-//   Tensor z = MaxPool2d(2)(relu(y));                // [32, 8, 3, 3]
+//   Tensor z = MaxPool2d(2)(relu(y));                // [32, 8, 3, 3]; max_pool2d(y, 2) too
 //   SimpleCNN model;                             // the milestone's 810-parameter digits CNN
 #pragma once
 
@@ -55,6 +55,16 @@ Tensor max_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride = 0,
 /// Mean over kh×kw windows (padding counted); stride 0 means stride = kh.
 Tensor avg_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride = 0,
                   std::size_t padding = 0);
+/// A square k×k window, as MaxPool2d(k): max_pool2d(x, 2).
+inline Tensor max_pool2d(const Tensor& x, std::size_t kernel, std::size_t stride = 0,
+                         std::size_t padding = 0) {
+  return max_pool2d(x, KernelSize{kernel, kernel}, stride, padding);
+}
+/// A square k×k window, as AvgPool2d(k): avg_pool2d(x, 2).
+inline Tensor avg_pool2d(const Tensor& x, std::size_t kernel, std::size_t stride = 0,
+                         std::size_t padding = 0) {
+  return avg_pool2d(x, KernelSize{kernel, kernel}, stride, padding);
+}
 
 /// Normalises each channel of x [N, C, H, W]. In training, updates the running statistics in
 /// place: r ← (1 − momentum)·r + momentum·batch (biased variance, as the course does).

@@ -91,6 +91,28 @@ Tensor::Tensor(std::initializer_list<NestedList> items, bool requires_grad) {
   init(std::move(a), requires_grad);
 }
 
+Tensor Tensor::from(const float* data, std::size_t count, const Shape& shape, bool requires_grad) {
+  std::size_t elements = 1;
+  for (std::size_t d : shape) {
+    if (d != 0 && elements > std::numeric_limits<std::size_t>::max() / d) {
+      detail::fail_shape("Tensor::from: shape {} has too many elements", shape_str(shape));
+    }
+    elements *= d;
+  }
+  if (count != elements) {
+    detail::fail_shape("Tensor::from: {} values cannot fill shape {}, which has {} elements", count,
+                       shape_str(shape), elements);
+  }
+  if (data == nullptr && count > 0) detail::fail_arg("Tensor::from: data is null");
+  Array a = Array::from_shape(shape);
+  std::copy(data, data + count, a.data());
+  return Tensor(std::move(a), requires_grad);
+}
+
+Tensor Tensor::from(const std::vector<float>& values, const Shape& shape, bool requires_grad) {
+  return from(values.data(), values.size(), shape, requires_grad);
+}
+
 Tensor Tensor::scalar(float value, bool requires_grad) {
   Array a = Array::from_shape({});
   a() = value;
@@ -165,6 +187,11 @@ float Tensor::item() const {
                        shape_str(shape()));
   }
   return *impl().data->data();
+}
+
+std::vector<float> Tensor::to_vector() const {
+  const Array& a = data();
+  return std::vector<float>(a.data(), a.data() + a.size());
 }
 
 Array& Tensor::data() {

@@ -11,6 +11,7 @@
 //   Shapes: N = batch, C = channels/classes, H, W = height, width.
 //
 //   Tensor a({{1, 2}, {3, 4}});                 // shape [2, 2]
+//   Tensor f = Tensor::from(buffer, {2, 2});    // from a std::vector<float>; f.to_vector()
 //   Tensor b = Tensor::ones({2}, /*requires_grad=*/true);
 //   Tensor c = (a * b + 1.0f).sum();            // 0-d tensor holding 15
 //   c.backward();                               // b.grad() == [6, 8]
@@ -74,6 +75,13 @@ class Tensor {
   /// for single-element outer lists such as Tensor({{1, 2, 3}}).
   Tensor(std::initializer_list<NestedList> values, bool requires_grad = false);
 
+  /// A tensor of `shape` holding a copy of `values` in row-major order; the number of values
+  /// must equal the number of elements: Tensor::from({1, 2, 3, 4, 5, 6}, {2, 3}).
+  static Tensor from(const std::vector<float>& values, const Shape& shape,
+                     bool requires_grad = false);
+  /// The same from `count` floats at `data` (a buffer of your own, copied; a span).
+  static Tensor from(const float* data, std::size_t count, const Shape& shape,
+                     bool requires_grad = false);
   /// A 0-d tensor holding `value`.
   static Tensor scalar(float value, bool requires_grad = false);
   static Tensor zeros(const Shape& shape, bool requires_grad = false);
@@ -92,6 +100,8 @@ class Tensor {
   std::size_t ndim() const;
   std::size_t dim(int axis) const;  ///< size of one axis (negative counts from the end)
   float item() const;               ///< the value of a one-element tensor
+  /// A copy of the values in row-major order (no xtensor needed to read them).
+  std::vector<float> to_vector() const;
 
   /// The underlying array. Writing through it bypasses autograd (optimizers do this).
   Array& data();
@@ -108,12 +118,13 @@ class Tensor {
   const std::shared_ptr<Node>& grad_fn() const;
   void set_grad_fn(std::shared_ptr<Node> node);
   bool is_leaf() const { return grad_fn() == nullptr; }
-  /// Seeds with 1 (one-element tensors only) and runs reverse-mode autodiff.
+  /// Seeds with 1 (one-element tensors only) and runs reverse-mode autodiff. A tensor that
+  /// does not require grad has nothing to differentiate: std::logic_error, as in PyTorch.
   void backward(bool retain_graph = false) const;
   /// Seeds with `gradient` (same shape as this tensor).
   void backward(const Tensor& gradient, bool retain_graph = false) const;
 
-  Tensor clone() const;   ///< new storage, same values, no history
+  Tensor clone() const;  ///< new storage, same values, no history
   /// The same storage without history (requires_grad false): writes show in both, as in PyTorch.
   Tensor detach() const;
   bool same(const Tensor& other) const { return impl_ == other.impl_; }

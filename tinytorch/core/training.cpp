@@ -4,31 +4,17 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <stdexcept>
-#include <system_error>
-#include <tuple>
-
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include <tinytorch/core/autograd.hpp>
 #include <tinytorch/detail/common.hpp>
-
-// safetensors stores little-endian float32; the reader and writer copy raw float bytes.
-#if defined(__BYTE_ORDER__)
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
-              "tinytorch checkpoints assume a little-endian host");
-#endif
+#include <tinytorch/io/serialize.hpp>
 
 namespace tinytorch {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 // ---- CosineSchedule ---------------------------------------------------------------------
@@ -311,240 +297,6 @@ EvalResult Trainer::evaluate(const std::vector<Batch>& batches) {
   return run_evaluation(batches);
 }
 
-// ---- safetensors: writing ---------------------------------------------------------------
-
-namespace {
-
-constexpr const char* kMetadataKey = "__metadata__";
-
-void check_tensors_to_save(const std::string& path, const TensorMap& tensors) {
-  for (const auto& [name, t] : tensors) {
-    if (name == kMetadataKey) {
-      detail::fail_arg("save_safetensors: {}: '{}' is reserved and cannot name a tensor", path,
-                       name);
-    }
-    if (!t.defined())
-      detail::fail_arg("save_safetensors: {}: tensor '{}' is undefined", path, name);
-  }
-}
-
-/// The JSON header, padded with spaces to a multiple of 8 so the data starts 8-byte aligned
-/// (what the Python writer does; readers that map the file rely on it).
-std::string build_header(const TensorMap& tensors, const Metadata& metadata) {
-  json header = json::object();
-  std::uint64_t offset = 0;
-  for (const auto& [name, t] : tensors) {
-    const std::uint64_t bytes = t.size() * sizeof(float);
-    header[name] = {{"dtype", "F32"},
-                    {"shape", t.shape()},
-                    {"data_offsets", json::array({offset, offset + bytes})}};
-    offset += bytes;
-  }
-  if (!metadata.empty()) header[kMetadataKey] = metadata;
-  std::string text = header.dump();
-  text.append((8 - text.size() % 8) % 8, ' ');
-  return text;
-}
-
-void write_u64_le(std::ostream& out, std::uint64_t value) {
-  unsigned char bytes[8];
-  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(value >> (8 * i));
-  out.write(reinterpret_cast<const char*>(bytes), 8);
-}
-
-void write_file(const fs::path& file, const std::string& header, const TensorMap& tensors) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  if (!out)
-    throw std::runtime_error(
-        fmt::format("save_safetensors: cannot open '{}' for writing", file.string()));
-  write_u64_le(out, header.size());
-  out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  for (const auto& [name, t] : tensors) {
-    out.write(reinterpret_cast<const char*>(t.data().data()),
-              static_cast<std::streamsize>(t.size() * sizeof(float)));
-  }
-  out.close();
-  if (!out)
-    throw std::runtime_error(
-        fmt::format("save_safetensors: writing '{}' failed (disk full?)", file.string()));
-}
-
-void create_parent_dirs(const fs::path& target) {
-  if (!target.has_parent_path()) return;
-  std::error_code ec;
-  fs::create_directories(target.parent_path(), ec);
-  if (ec) {
-    throw std::runtime_error(fmt::format("save_safetensors: cannot create directory '{}': {}",
-                                         target.parent_path().string(), ec.message()));
-  }
-}
-
-}  // namespace
-
-void save_safetensors(const std::string& path, const TensorMap& tensors, const Metadata& metadata) {
-  check_tensors_to_save(path, tensors);
-  const std::string header = build_header(tensors, metadata);
-  const fs::path target(path);
-  create_parent_dirs(target);
-  // Written beside the target and renamed: a crash never leaves a half file at `path`.
-  const fs::path tmp(path + ".tmp." + std::to_string(::getpid()));
-  try {
-    write_file(tmp, header, tensors);
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw;
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw std::runtime_error(fmt::format(
-        "save_safetensors: cannot move the temporary file onto '{}': {}", path, ec.message()));
-  }
-}
-
-// ---- safetensors: reading ---------------------------------------------------------------
-
-namespace {
-
-template <class... Args>
-[[noreturn]] void fail_file(const std::string& path, fmt::format_string<Args...> format,
-                            Args&&... args) {
-  throw std::runtime_error(fmt::format("load_safetensors: {}: {}", path,
-                                       fmt::format(format, std::forward<Args>(args)...)));
-}
-
-std::vector<char> read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail_file(path, "cannot open the file (does it exist?)");
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail_file(path, "read error");
-  return bytes;
-}
-
-std::uint64_t read_header_length(const std::string& path, const std::vector<char>& bytes) {
-  if (bytes.size() < 8)
-    fail_file(path, "file is {} bytes, too short for the 8-byte header length", bytes.size());
-  std::uint64_t n = 0;
-  for (int i = 7; i >= 0; --i)
-    n = (n << 8) | static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]);
-  if (n > bytes.size() - 8) {
-    fail_file(path, "header length {} runs past the end of the file ({} bytes)", n, bytes.size());
-  }
-  return n;
-}
-
-json parse_header(const std::string& path, const std::vector<char>& bytes, std::uint64_t n) {
-  json header;
-  try {
-    header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n));
-  } catch (const json::exception& e) {
-    fail_file(path, "header is not valid JSON ({})", e.what());
-  }
-  if (!header.is_object()) fail_file(path, "header is not a JSON object");
-  return header;
-}
-
-/// One tensor's header entry, checked for form but not yet against the data.
-struct Entry {
-  std::string name;
-  Shape shape;
-  std::uint64_t begin = 0, end = 0;
-};
-
-Entry parse_entry(const std::string& path, const std::string& name, const json& value) {
-  Entry entry{name, {}, 0, 0};
-  try {
-    const std::string dtype = value.at("dtype").get<std::string>();
-    if (dtype != "F32")
-      fail_file(path, "tensor '{}' has dtype {}; only F32 is supported", name, dtype);
-    entry.shape = value.at("shape").get<Shape>();
-    const auto offsets = value.at("data_offsets").get<std::vector<std::uint64_t>>();
-    if (offsets.size() != 2)
-      fail_file(path, "tensor '{}' has {} data_offsets, expected 2", name, offsets.size());
-    entry.begin = offsets[0];
-    entry.end = offsets[1];
-  } catch (const json::exception& e) {
-    fail_file(path, "tensor '{}' has a malformed header entry ({})", name, e.what());
-  }
-  return entry;
-}
-
-/// Number of bytes the shape needs, or max on overflow (which then fails the size check).
-std::uint64_t shape_bytes(const Shape& shape) {
-  std::uint64_t count = sizeof(float);
-  for (std::size_t d : shape) {
-    if (d != 0 && count > std::numeric_limits<std::uint64_t>::max() / d) {
-      return std::numeric_limits<std::uint64_t>::max();
-    }
-    count *= d;
-  }
-  return count;
-}
-
-/// Offsets must tile the data exactly (the format's rule: no gaps, no overlaps), and each
-/// tensor's byte count must match its shape.
-void check_layout(const std::string& path, std::vector<Entry> entries, std::uint64_t data_size) {
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-    return std::tie(a.begin, a.end) < std::tie(b.begin, b.end);
-  });
-  std::uint64_t expected_begin = 0;
-  for (const Entry& e : entries) {
-    if (e.begin > e.end || e.end > data_size) {
-      fail_file(path, "tensor '{}' has data_offsets [{}, {}] outside the {} data bytes", e.name,
-                e.begin, e.end, data_size);
-    }
-    if (e.begin != expected_begin) {
-      fail_file(path, "tensor '{}' starts at byte {} but the data before it ends at {}", e.name,
-                e.begin, expected_begin);
-    }
-    if (shape_bytes(e.shape) != e.end - e.begin) {
-      fail_file(path, "tensor '{}' of shape {} needs {} bytes but its offsets span {}", e.name,
-                shape_str(e.shape), shape_bytes(e.shape), e.end - e.begin);
-    }
-    expected_begin = e.end;
-  }
-  if (expected_begin != data_size) {
-    fail_file(path, "{} data bytes are not covered by any tensor", data_size - expected_begin);
-  }
-}
-
-Metadata parse_metadata(const std::string& path, const json& header) {
-  Metadata metadata;
-  auto it = header.find(kMetadataKey);
-  if (it == header.end()) return metadata;
-  if (!it->is_object()) fail_file(path, "__metadata__ is not a JSON object");
-  for (const auto& [key, value] : it->items()) {
-    if (!value.is_string()) fail_file(path, "__metadata__ entry '{}' is not a string", key);
-    metadata[key] = value.get<std::string>();
-  }
-  return metadata;
-}
-
-}  // namespace
-
-TensorMap load_safetensors(const std::string& path, Metadata* metadata) {
-  const std::vector<char> bytes = read_whole_file(path);
-  const std::uint64_t n = read_header_length(path, bytes);
-  const json header = parse_header(path, bytes, n);
-  const char* data = bytes.data() + 8 + n;
-  std::vector<Entry> entries;
-  for (const auto& [name, value] : header.items()) {
-    if (name != kMetadataKey) entries.push_back(parse_entry(path, name, value));
-  }
-  check_layout(path, entries, bytes.size() - 8 - n);
-  Metadata parsed_metadata = parse_metadata(path, header);  // checked even when not asked for
-  TensorMap tensors;
-  for (const Entry& e : entries) {
-    Array array = Array::from_shape(e.shape);
-    if (e.end > e.begin) std::memcpy(array.data(), data + e.begin, e.end - e.begin);
-    tensors.emplace(e.name, Tensor(std::move(array)));
-  }
-  if (metadata) *metadata = std::move(parsed_metadata);
-  return tensors;
-}
-
 // ---- Trainer: checkpoints ---------------------------------------------------------------
 
 namespace {
@@ -606,7 +358,7 @@ const std::string& metadata_field(const std::string& path, const Metadata& meta,
                                   const std::string& key) {
   auto it = meta.find(key);
   if (it == meta.end()) {
-    throw std::runtime_error(fmt::format("load_checkpoint: {}: metadata has no '{}'", path, key));
+    throw SerializationError(fmt::format("load_checkpoint: {}: metadata has no '{}'", path, key));
   }
   return it->second;
 }
@@ -614,9 +366,10 @@ const std::string& metadata_field(const std::string& path, const Metadata& meta,
 CheckpointInfo parse_checkpoint_info(const std::string& path, const Metadata& meta) {
   auto format = meta.find("format");
   if (format == meta.end() || format->second != kCheckpointFormat) {
-    throw std::runtime_error(
-        fmt::format("load_checkpoint: {}: not a tinytorch checkpoint (metadata "
-                    "'format' should be '{}')",
+    throw SerializationError(
+        fmt::format("load_checkpoint: {}: not a tinytorch checkpoint (metadata 'format' should be "
+                    "'{}'); a weights-only file written by save(model, path) loads with "
+                    "load(model, path)",
                     path, kCheckpointFormat));
   }
   CheckpointInfo info;
@@ -627,63 +380,18 @@ CheckpointInfo parse_checkpoint_info(const std::string& path, const Metadata& me
     info.scheduler = scheduler_from_json(json::parse(metadata_field(path, meta, "scheduler")));
     info.history = history_from_json(json::parse(metadata_field(path, meta, "history")));
   } catch (const json::exception& e) {
-    throw std::runtime_error(
+    throw SerializationError(
         fmt::format("load_checkpoint: {}: malformed metadata ({})", path, e.what()));
   }
   return info;
 }
 
-bool starts_with(const std::string& s, const std::string& prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
-}
-
-/// Every parameter and buffer present with its shape, and no tensor the model lacks.
-void check_model_tensors(const std::string& path, const Module& model, const TensorMap& tensors) {
-  const auto named = model.state_dict();
-  for (const auto& [name, p] : named) {
-    auto it = tensors.find("model." + name);
-    if (it == tensors.end()) {
-      throw std::runtime_error(
-          fmt::format("load_checkpoint: {}: parameter '{}' (shape {}) is missing", path, name,
-                      shape_str(p.shape())));
-    }
-    if (it->second.shape() != p.shape()) {
-      throw std::runtime_error(
-          fmt::format("load_checkpoint: {}: parameter '{}' has shape {} in the "
-                      "model but {} in the checkpoint",
-                      path, name, shape_str(p.shape()), shape_str(it->second.shape())));
-    }
-  }
-  for (const auto& [key, t] : tensors) {
-    if (!starts_with(key, "model.")) continue;
-    const std::string name = key.substr(6);
-    auto found =
-        std::find_if(named.begin(), named.end(), [&](const auto& np) { return np.first == name; });
-    if (found == named.end()) {
-      throw std::runtime_error(
-          fmt::format("load_checkpoint: {}: parameter '{}' (shape {}) is in the "
-                      "checkpoint but not in the model",
-                      path, name, shape_str(t.shape())));
-    }
-  }
-}
-
 OptimizerState optimizer_tensors(const TensorMap& tensors) {
   OptimizerState state;
   for (const auto& [key, t] : tensors) {
-    if (starts_with(key, "optimizer.")) state[key.substr(10)] = t;
+    if (key.compare(0, 10, "optimizer.") == 0) state[key.substr(10)] = t;
   }
   return state;
-}
-
-/// Copies into the existing storage, so handles held elsewhere (the optimizer's) stay valid.
-void copy_into_parameters(const Module& model, const TensorMap& tensors) {
-  for (auto& [name, p] : model.state_dict()) {
-    const Tensor& saved = tensors.at("model." + name);
-    Tensor target = p;
-    if (saved.size() == 0) continue;  // memcpy must not see the null data of an empty array
-    std::memcpy(target.data().data(), saved.data().data(), saved.size() * sizeof(float));
-  }
 }
 
 }  // namespace
@@ -707,9 +415,10 @@ void Trainer::load_checkpoint(const std::string& path) {
   // Metadata and model tensors are checked before anything changes: a checkpoint of another
   // model leaves this one as it was.
   CheckpointInfo info = parse_checkpoint_info(path, metadata);
-  check_model_tensors(path, model_, tensors);
+  const detail::CheckedState model_state =
+      detail::check_state_dict("load_checkpoint", path, model_, tensors, "model.", true);
   optimizer_.load_state_dict(optimizer_tensors(tensors));
-  copy_into_parameters(model_, tensors);
+  model_state.apply();
   epoch_ = info.epoch;
   step_ = info.step;
   history_ = std::move(info.history);

@@ -5,7 +5,8 @@
 //                    returns the norm before clipping
 //   Trainer          train_epoch: forward, loss, backward, (clip), step, zero_grad per
 //                    `accumulation_steps` batches; evaluate: mean loss and accuracy without
-//                    recording; checkpoints in the safetensors format
+//                    recording; checkpoints (model, optimizer and loop state) in the
+//                    safetensors format of tinytorch/io/ (save()/load() there keep weights only)
 //
 //   Trainer trainer(model, optimizer, cross_entropy);
 //   for (int e = 0; e < 10; ++e) {
@@ -17,7 +18,6 @@
 
 #include <cstddef>
 #include <functional>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +26,7 @@
 #include <tinytorch/core/optimizers.hpp>
 #include <tinytorch/core/tensor.hpp>
 #include <tinytorch/data/loader.hpp>
+#include <tinytorch/io/safetensors.hpp>
 
 namespace tinytorch {
 
@@ -115,20 +116,5 @@ class Trainer {
 /// Fraction of rows whose prediction matches `labels`: argmax over axis 1 for [N, C] outputs
 /// (C > 1), threshold 0.5 for [N, 1] or [N] outputs.
 float accuracy(const Tensor& outputs, const Tensor& labels);
-
-// ---- safetensors ------------------------------------------------------------------------
-// 8-byte little-endian header length, a JSON header {"name": {"dtype": "F32", "shape": [..],
-// "data_offsets": [begin, end]}, "__metadata__": {"key": "string"}}, then raw little-endian
-// float32 data. Files load in Python's safetensors and PyTorch.
-
-using TensorMap = std::map<std::string, Tensor>;
-using Metadata = std::map<std::string, std::string>;
-
-/// Writes atomically (temporary file + rename); creates missing parent directories.
-void save_safetensors(const std::string& path, const TensorMap& tensors,
-                      const Metadata& metadata = {});
-/// Reads a file written by save_safetensors (F32 tensors only); throws DatasetError-like
-/// std::runtime_error naming the file on any inconsistency.
-TensorMap load_safetensors(const std::string& path, Metadata* metadata = nullptr);
 
 }  // namespace tinytorch

@@ -17,8 +17,20 @@
 
 #include <tinytorch/detail/common.hpp>
 
-#ifndef TINYTORCH_DIGITS_PATH  // set by the build; a relative fallback keeps the file compiling
-#define TINYTORCH_DIGITS_PATH "datasets/digits.csv.gz"
+#include <dlfcn.h>
+
+// Set by the build (tinytorch/CMakeLists.txt); these fallbacks keep the file compiling alone.
+#ifndef TINYTORCH_DATA_FROM_BIN  // data dir relative to the install's bin dir
+#define TINYTORCH_DATA_FROM_BIN "../share/tinytorch"
+#endif
+#ifndef TINYTORCH_DATA_FROM_LIB  // data dir relative to the install's lib dir
+#define TINYTORCH_DATA_FROM_LIB "../share/tinytorch"
+#endif
+#ifndef TINYTORCH_INSTALL_DATA_DIR  // <prefix>/share/tinytorch of the configured install
+#define TINYTORCH_INSTALL_DATA_DIR "/usr/local/share/tinytorch"
+#endif
+#ifndef TINYTORCH_BUILD_DATA_DIR  // <build>/share/tinytorch, the build tree's copy
+#define TINYTORCH_BUILD_DATA_DIR "share/tinytorch"
 #endif
 
 namespace tinytorch {
@@ -299,9 +311,84 @@ std::string find_idx_file(const std::string& dir, const std::string& name) {
 
 // ---- public readers ---------------------------------------------------------------------
 
+namespace {
+
+constexpr const char* kDigitsFile = "digits.csv.gz";
+constexpr const char* kDigitsVariable = "TINYTORCH_DIGITS";
+
+/// One place the digits may be, and how the error message describes it.
+struct Place {
+  std::string path;
+  std::string what;
+};
+
+const char* digits_variable() {
+  const char* env = std::getenv(kDigitsVariable);
+  return env != nullptr && *env != '\0' ? env : nullptr;
+}
+
+/// The running program (/proc/self/exe) and, when the library is a shared object, its file:
+/// a static library lives inside the program, so the program's prefix is the library's.
+std::vector<Place> places_beside_the_binaries() {
+  std::vector<Place> out;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    out.push_back({(exe.parent_path() / TINYTORCH_DATA_FROM_BIN / kDigitsFile).lexically_normal(),
+                   "beside the program"});
+  }
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&digits_search_paths), &info) != 0 &&
+      info.dli_fname != nullptr &&
+      std::string_view(info.dli_fname).find(".so") != std::string_view::npos) {
+    const fs::path object = fs::weakly_canonical(info.dli_fname, ec);
+    if (!ec) {
+      out.push_back(
+          {(object.parent_path() / TINYTORCH_DATA_FROM_LIB / kDigitsFile).lexically_normal(),
+           "beside the shared library"});
+    }
+  }
+  return out;
+}
+
+std::vector<Place> digits_places() {
+  std::vector<Place> out;
+  if (const char* env = digits_variable()) out.push_back({env, kDigitsVariable});
+  for (Place& p : places_beside_the_binaries()) out.push_back(std::move(p));
+  out.push_back({(fs::path(TINYTORCH_INSTALL_DATA_DIR) / kDigitsFile).string(), "install prefix"});
+  out.push_back({(fs::path(TINYTORCH_BUILD_DATA_DIR) / kDigitsFile).string(), "build tree"});
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> digits_search_paths() {
+  std::vector<std::string> out;
+  for (const Place& p : digits_places()) out.push_back(p.path);
+  return out;
+}
+
 std::string default_digits_path() {
-  const char* env = std::getenv("TINYTORCH_DIGITS");
-  return env != nullptr && *env != '\0' ? std::string(env) : std::string(TINYTORCH_DIGITS_PATH);
+  if (const char* env = digits_variable()) {
+    std::error_code ec;
+    if (fs::is_regular_file(env, ec)) return env;
+    fail_data(
+        "load_digits: {} is set to '{}', but there is no file there; point it at a digits "
+        "CSV (.gz) file or unset it to use the bundled {}",
+        kDigitsVariable, env, kDigitsFile);
+  }
+  const std::vector<Place> places = digits_places();
+  std::string looked;
+  for (const Place& p : places) {
+    std::error_code ec;
+    if (fs::is_regular_file(p.path, ec)) return p.path;
+    looked += fmt::format("\n  {} ({})", p.path, p.what);
+  }
+  fail_data(
+      "load_digits: cannot find the bundled digits file {}; looked in:{}\n"
+      "Set the environment variable {} to the file's path, or pass the path: "
+      "load_digits(\"path/to/{}\")",
+      kDigitsFile, looked, kDigitsVariable, kDigitsFile);
 }
 
 LabeledImages read_digits_csv(const std::string& path) {
@@ -328,7 +415,8 @@ LabeledImages read_digits_csv(const std::string& path) {
   return to_digits_tensors(pixels, labels);
 }
 
-DigitsSplit load_digits(const std::string& path) {
+DigitsSplit load_digits(const std::string& path_or_empty) {
+  const std::string path = path_or_empty.empty() ? default_digits_path() : path_or_empty;
   const LabeledImages all = read_digits_csv(path);
   const std::size_t n = all.size();
   // The course keeps the last 360 rows for testing; any longer file splits the same way.

@@ -6,6 +6,7 @@
 //                  0x00000801 (labels: count, then bytes), plain or gzip. Pixels /255.
 //
 //   DigitsSplit digits = load_digits();          // train: 1437 images, test: 360
+//                                                // (or load_digits("path/to/digits.csv.gz"))
 //   digits.train.images.shape();                 // [1437, 1, 8, 8]
 //   digits.train.labels.shape();                 // [1437]
 #pragma once
@@ -13,6 +14,7 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <tinytorch/core/tensor.hpp>
 
@@ -37,14 +39,26 @@ struct DigitsSplit {
   LabeledImages test;   ///< the last 360 rows
 };
 
-/// Path of the digits file bundled in the source tree (datasets/digits.csv.gz).
+/// Where the bundled digits file (digits.csv.gz, installed with the library) is looked for
+/// when load_digits() gets no path, in this order:
+///   1. $TINYTORCH_DIGITS, when set (it must then name an existing file)
+///   2. share/tinytorch/ of the prefix the running program or shared library sits in, so a
+///      moved install keeps working
+///   3. share/tinytorch/ of the prefix the library was configured to install into
+///   4. share/tinytorch/ of the build tree (a copy made at configure time: programs run from
+///      the build tree and add_subdirectory() users need no install, nor the source tree)
+std::vector<std::string> digits_search_paths();
+
+/// The first file of digits_search_paths() that exists. If none does, a DatasetError lists
+/// every place looked in and names TINYTORCH_DIGITS.
 std::string default_digits_path();
 
 /// Reads every row of a digits CSV (plain or .gz): images [N, 1, 8, 8] /16, labels [N].
 LabeledImages read_digits_csv(const std::string& path);
 
-/// The course split of the bundled digits: first 1437 rows train, last 360 test.
-DigitsSplit load_digits(const std::string& path = default_digits_path());
+/// The course split of the digits at `path` (default: the bundled file, found by
+/// default_digits_path()): first N − 360 rows train (1437 for the bundled file), last 360 test.
+DigitsSplit load_digits(const std::string& path = "");
 
 /// Reads an IDX image file and its label file (plain or .gz). `limit` > 0 keeps the first
 /// `limit` examples. Images [N, 1, rows, cols] /255, labels [N].

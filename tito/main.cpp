@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
   CLI::App* release = app.add_subcommand("release", "write a student copy with exercise stubs");
   release->add_option("--student", target, "folder to write the copy to")->required();
   release->add_option("--keep", keep, "modules whose solutions stay, e.g. 01-04 or 01,03");
-  release->add_flag("--force", force, "write into a folder that is not empty");
+  release->add_flag("--force", force,
+                    "replace the contents of a folder that is not empty (its build folders stay)");
 
   std::string module;
   CLI::App* test = app.add_subcommand("test", "build and run one module's tests");

@@ -152,6 +152,20 @@ void write_copy(const Project& project, const std::vector<SourceFile>& sources,
   write_text(dir / ".tito" / "release.json", release_record(keep));
 }
 
+// Empties a folder for --force, keeping its build folders (so the next build of the copy is
+// incremental): files of an earlier release must not linger next to the new one.
+void clear_for_rewrite(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_directory(ec) && name.rfind("build", 0) == 0) continue;
+    fs::remove_all(entry.path(), ec);
+    if (ec)
+      throw Error(
+          fmt::format("cannot clear {} for --force: {}", entry.path().string(), ec.message()));
+  }
+}
+
 }  // namespace
 
 std::size_t release_student_copy(const Project& project, const ReleaseOptions& o) {
@@ -166,7 +180,8 @@ std::size_t release_student_copy(const Project& project, const ReleaseOptions& o
   }
   std::error_code ec;
   if (fs::exists(o.target, ec) && !fs::is_empty(o.target, ec)) {
-    write_copy(project, sources, o.keep, o.target);  // --force: write over what is there
+    clear_for_rewrite(o.target);  // --force: the copy replaces what is there
+    write_copy(project, sources, o.keep, o.target);
     return stubs;
   }
   // A fresh copy is written beside the target and renamed, so a failure leaves no half copy.

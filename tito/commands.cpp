@@ -287,7 +287,6 @@ int cmd_milestone_run(const Project& project, const std::string& milestone,
 }
 
 int cmd_grade(const Project& project, const std::string& csv_path) {
-  std::ofstream probe;
   if (!csv_path.empty()) {  // refuse a path we cannot write before running anything
     const fs::path dir = fs::absolute(csv_path).parent_path();
     std::error_code ec;

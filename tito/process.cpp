@@ -28,7 +28,8 @@ std::string ProcessResult::describe() const {
 
 namespace {
 
-// posix_spawn's file actions: both output streams into the log, stdin from /dev/null.
+// posix_spawn's file actions: both output streams into the log, stdin from /dev/null, and the
+// child's working directory.
 class Redirect {
  public:
   explicit Redirect(const std::optional<fs::path>& log) {
@@ -40,6 +41,10 @@ class Redirect {
     posix_spawn_file_actions_adddup2(&actions_, 1, 2);
   }
   ~Redirect() { posix_spawn_file_actions_destroy(&actions_); }
+  /// The child starts in `dir` (the parent's working directory is left alone).
+  void change_directory(const fs::path& dir) {
+    posix_spawn_file_actions_addchdir_np(&actions_, dir.c_str());
+  }
   Redirect(const Redirect&) = delete;
   Redirect& operator=(const Redirect&) = delete;
   const posix_spawn_file_actions_t* get() const { return &actions_; }
@@ -59,11 +64,9 @@ ProcessResult run(const std::vector<std::string>& argv, const fs::path& cwd,
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);  // a timeout kills the whole group
-  const fs::path previous = fs::current_path();
-  fs::current_path(cwd);
+  redirect.change_directory(cwd);
   pid_t pid = 0;
   const int rc = posix_spawnp(&pid, args[0], redirect.get(), &attr, args.data(), environ);
-  fs::current_path(previous);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) throw Error(fmt::format("cannot run {}: {}", argv[0], std::strerror(rc)));
 

@@ -179,8 +179,8 @@ std::vector<Array> detail::AddBackward::apply(const Array& g) {
   // Hint: both inputs get g itself, each unbroadcast to its own shape; return kNone where
   // !needs_grad(i).
   // BEGIN SOLUTION 05_autograd add_backward
-  return {needs_grad(0) ? unbroadcast(g, inputs()[0].shape()) : kNone,
-          needs_grad(1) ? unbroadcast(g, inputs()[1].shape()) : kNone};
+  return gradients(needs_grad(0) ? unbroadcast(g, inputs()[0].shape()) : kNone,
+                   needs_grad(1) ? unbroadcast(g, inputs()[1].shape()) : kNone);
   // END SOLUTION
 }
 
@@ -188,8 +188,8 @@ std::vector<Array> detail::SubBackward::apply(const Array& g) {
   // Hint: a gets g, b gets −g, each unbroadcast to its input's shape (kNone where no grad is
   // needed).
   // BEGIN SOLUTION 05_autograd sub_backward
-  return {needs_grad(0) ? unbroadcast(g, inputs()[0].shape()) : kNone,
-          needs_grad(1) ? unbroadcast(Array(-g), inputs()[1].shape()) : kNone};
+  return gradients(needs_grad(0) ? unbroadcast(g, inputs()[0].shape()) : kNone,
+                   needs_grad(1) ? unbroadcast(Array(-g), inputs()[1].shape()) : kNone);
   // END SOLUTION
 }
 
@@ -198,8 +198,9 @@ std::vector<Array> detail::MulBackward::apply(const Array& g) {
   // BEGIN SOLUTION 05_autograd mul_backward
   const Array& a = inputs()[0].data();
   const Array& b = inputs()[1].data();
-  return {needs_grad(0) ? unbroadcast(Array(g * b), inputs()[0].shape()) : kNone,   // d(ab)/da = b
-          needs_grad(1) ? unbroadcast(Array(g * a), inputs()[1].shape()) : kNone};  // d(ab)/db = a
+  return gradients(
+      needs_grad(0) ? unbroadcast(Array(g * b), inputs()[0].shape()) : kNone,   // d(ab)/da = b
+      needs_grad(1) ? unbroadcast(Array(g * a), inputs()[1].shape()) : kNone);  // d(ab)/db = a
   // END SOLUTION
 }
 
@@ -208,14 +209,15 @@ std::vector<Array> detail::DivBackward::apply(const Array& g) {
   // BEGIN SOLUTION 05_autograd div_backward
   const Array& a = inputs()[0].data();
   const Array& b = inputs()[1].data();
-  return {needs_grad(0) ? unbroadcast(Array(g / b), inputs()[0].shape()) : kNone,    // 1/b
-          needs_grad(1) ? unbroadcast(Array(-g * a / (b * b)), inputs()[1].shape())  // -a/b²
-                        : kNone};
+  return gradients(needs_grad(0) ? unbroadcast(Array(g / b), inputs()[0].shape()) : kNone,  // 1/b
+                   needs_grad(1)
+                       ? unbroadcast(Array(-g * a / (b * b)), inputs()[1].shape())  // -a/b²
+                       : kNone);
   // END SOLUTION
 }
 
 std::vector<Array> detail::NegBackward::apply(const Array& g) {
-  return {Array(-g)};
+  return gradients(Array(-g));
 }
 
 std::vector<Array> detail::MatmulBackward::apply(const Array& g) {
@@ -241,7 +243,7 @@ std::vector<Array> detail::MatmulBackward::apply(const Array& g) {
     db = unbroadcast(detail::batched_matmul(a, g2, true, false), detail::to_shape(b.shape()));
     db.reshape(inputs()[1].shape());
   }
-  return {da, db};
+  return gradients(std::move(da), std::move(db));
   // END SOLUTION
 }
 
@@ -253,7 +255,7 @@ std::vector<Array> detail::TransposeBackward::apply(const Array& g) {
   std::vector<std::size_t> perm(g.dimension());
   for (std::size_t i = 0; i < perm.size(); ++i) perm[i] = i;
   std::swap(perm[dim0], perm[dim1]);  // a swap is its own inverse
-  return {Array(xt::transpose(g, perm))};
+  return gradients(Array(xt::transpose(g, perm)));
   // END SOLUTION
 }
 
@@ -262,7 +264,7 @@ std::vector<Array> detail::ReshapeBackward::apply(const Array& g) {
   // BEGIN SOLUTION 05_autograd reshape_backward
   Array da = g;
   da.reshape(inputs()[0].shape());
-  return {da};
+  return gradients(std::move(da));
   // END SOLUTION
 }
 
@@ -278,7 +280,7 @@ std::vector<Array> detail::SliceBackward::apply(const Array& g) {
     float* dst = da.data() + rows[i] * row;
     for (std::size_t j = 0; j < row; ++j) dst[j] += src[i * row + j];  // += : repeated rows add
   }
-  return {da};
+  return gradients(std::move(da));
   // END SOLUTION
 }
 
@@ -288,7 +290,7 @@ std::vector<Array> detail::SumBackward::apply(const Array& g) {
   // Hint: every input element contributed once: broadcast g back over the reduced axes
   // (expand_over).
   // BEGIN SOLUTION 05_autograd sum_backward
-  return {expand_over(g, inputs()[0].shape(), axes)};
+  return gradients(expand_over(g, inputs()[0].shape(), axes));
   // END SOLUTION
 }
 
@@ -301,7 +303,7 @@ std::vector<Array> detail::MeanBackward::apply(const Array& g) {
   for (std::size_t a : axes) count *= in_shape[a];
   Array da = expand_over(g, in_shape, axes);
   da /= static_cast<float>(count);
-  return {da};
+  return gradients(std::move(da));
   // END SOLUTION
 }
 
@@ -319,54 +321,66 @@ std::vector<Array> detail::MaxBackward::apply(const Array& g) {
   const Array counts_b = expand_over(counts, in_shape, axes);
   const Array g_b = expand_over(g, in_shape, axes);
   Array da = mask * g_b / counts_b;
-  return {da};
+  return gradients(std::move(da));
   // END SOLUTION
 }
 
 // ---- backward rules: element-wise math --------------------------------------------------
 
 std::vector<Array> detail::ExpBackward::apply(const Array& g) {
-  return {Array(g * out)};
+  return gradients(Array(g * out));
 }
 
 std::vector<Array> detail::LogBackward::apply(const Array& g) {
-  return {Array(g / inputs()[0].data())};
+  return gradients(Array(g / inputs()[0].data()));
 }
 
 std::vector<Array> detail::SqrtBackward::apply(const Array& g) {
-  return {Array(g / (2.0f * out))};
+  return gradients(Array(g / (2.0f * out)));
 }
 
 std::vector<Array> detail::PowBackward::apply(const Array& g) {
   const Array& a = inputs()[0].data();
-  return {Array(g * exponent * xt::pow(a, exponent - 1.0f))};
+  return gradients(Array(g * exponent * xt::pow(a, exponent - 1.0f)));
 }
 
 // ---- backward rules: activations (module 02) --------------------------------------------
 
-std::vector<Array> detail::ReluBackward::apply(const Array& g) {
+namespace {
+
+// dx[i] = g[i] where the input x[i] was > 0, else 0, for n elements.
+void relu_backward(const float* x, const float* g, float* dx, std::size_t n) {
   // Hint: g where the input was > 0, else 0 (ReLU's slope at 0 is taken as 0).
   // BEGIN SOLUTION 05_autograd relu_backward
-  const float* a = inputs()[0].data().data();
-  const float* gp = g.data();
-  Array da = Array::from_shape(g.shape());
-  float* d = da.data();
-  for (std::size_t i = 0; i < da.size(); ++i) d[i] = a[i] > 0.0f ? gp[i] : 0.0f;
-  return {da};
+  for (std::size_t i = 0; i < n; ++i) {
+    const float gi = g[i];  // read unconditionally, so that the loop vectorises
+    dx[i] = x[i] > 0.0f ? gi : 0.0f;
+  }
   // END SOLUTION
+}
+
+}  // namespace
+
+std::vector<Array> detail::ReluBackward::apply(const Array& g) {
+  const float* x = inputs()[0].data().data();
+  Array dx = Array::from_shape(g.shape());
+  detail::parallel_ranges(g.size(), [&](detail::Range r) {
+    relu_backward(x + r.begin, g.data() + r.begin, dx.data() + r.begin, r.size());
+  });
+  return gradients(std::move(dx));
 }
 
 std::vector<Array> detail::SigmoidBackward::apply(const Array& g) {
   // Hint: σ' = σ(1 − σ), and the forward output `out` is σ: g·out·(1 − out).
   // BEGIN SOLUTION 05_autograd sigmoid_backward
-  return {Array(g * out * (1.0f - out))};
+  return gradients(Array(g * out * (1.0f - out)));
   // END SOLUTION
 }
 
 std::vector<Array> detail::TanhBackward::apply(const Array& g) {
   // Hint: tanh' = 1 − tanh², with the saved output: g·(1 − out²).
   // BEGIN SOLUTION 05_autograd tanh_backward
-  return {Array(g * (1.0f - out * out))};
+  return gradients(Array(g * (1.0f - out * out)));
   // END SOLUTION
 }
 
@@ -382,7 +396,7 @@ std::vector<Array> detail::GeluBackward::apply(const Array& g) {
     const float s = 1.0f / (1.0f + std::exp(-k * xi));
     da.data()[i] = g.data()[i] * (s + k * xi * s * (1.0f - s));
   }
-  return {da};
+  return gradients(std::move(da));
   // END SOLUTION
 }
 
@@ -404,7 +418,7 @@ std::vector<Array> detail::SoftmaxBackward::apply(const Array& g) {
       }
     }
   }
-  return {da};
+  return gradients(std::move(da));
   // END SOLUTION
 }
 
@@ -424,7 +438,7 @@ std::vector<Array> detail::LogSoftmaxBackward::apply(const Array& g) {
       }
     }
   }
-  return {da};
+  return gradients(std::move(da));
   // END SOLUTION
 }
 
@@ -462,8 +476,8 @@ std::vector<Array> detail::MseBackward::apply(const Array& g) {
   const Array& p = inputs()[0].data();
   const Array& t = inputs()[1].data();
   const float scale = g() * 2.0f / static_cast<float>(p.size());
-  return {needs_grad(0) ? Array(scale * (p - t)) : kNone,
-          needs_grad(1) ? Array(-scale * (p - t)) : kNone};
+  return gradients(needs_grad(0) ? Array(scale * (p - t)) : kNone,
+                   needs_grad(1) ? Array(-scale * (p - t)) : kNone);
   // END SOLUTION
 }
 
@@ -493,14 +507,14 @@ std::vector<Array> detail::CrossEntropyBackward::apply(const Array& g) {
   const float scale = g() / static_cast<float>(n);
   Array dz = probs * scale;  // (softmax − onehot)/N
   for (std::size_t i = 0; i < n; ++i) dz.data()[i * c + labels[i]] -= scale;
-  return {dz};
+  return gradients(std::move(dz));
   // END SOLUTION
 }
 
 std::vector<Array> detail::DropoutBackward::apply(const Array& g) {
   // Hint: the forward multiplied by the scaled mask, so the gradient does too: g·scaled_mask.
   // BEGIN SOLUTION 05_autograd dropout_backward
-  return {Array(g * scaled_mask)};
+  return gradients(Array(g * scaled_mask));
   // END SOLUTION
 }
 

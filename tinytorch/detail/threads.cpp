@@ -1,5 +1,7 @@
 #include <tinytorch/detail/threads.hpp>
 
+#include <tinytorch/detail/workspace.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -176,6 +178,7 @@ int threads() {
 }
 
 void parallel_for(std::size_t count, TaskRef body) {
+  keep_freed_memory();  // the batch kernels' arrays come back every step
   Pool::instance().run(count, body);
 }
 

@@ -444,30 +444,57 @@ std::vector<Array> detail::LogSoftmaxBackward::apply(const Array& g) {
 
 // ---- backward rules: layers and losses (modules 03–04) ----------------------------------
 
-std::vector<Array> detail::LinearBackward::apply(const Array& g) {
+namespace {
+
+// The gradients of y = x·W + b for n rows of a batch, given g = dL/dy [n, out]: dx = g·Wᵀ
+// [n, in], dw = xᵀ·g [in, out], db = column sums of g [out]. Any output may be null.
+void linear_backward(const float* x, const float* w, const float* g, std::size_t n, std::size_t in,
+                     std::size_t out, float* dx, float* dw, float* db) {
   // Hint: three GEMMs' worth: dx = g·Wᵀ, dW = xᵀ·g (detail::gemm with transpose flags), db = column
   // sums of g.
   // BEGIN SOLUTION 05_autograd linear_backward
+  if (dx) detail::gemm(false, true, n, in, out, 1.0f, g, w, 0.0f, dx);  // [n, out]·[out, in]
+  if (dw) detail::gemm(true, false, in, out, n, 1.0f, x, g, 0.0f, dw);  // [in, n]·[n, out]
+  if (db) {
+    std::fill(db, db + out, 0.0f);
+    for (std::size_t r = 0; r < n; ++r) {
+      for (std::size_t c = 0; c < out; ++c) db[c] += g[r * out + c];
+    }
+  }
+  // END SOLUTION
+}
+
+}  // namespace
+
+std::vector<Array> detail::LinearBackward::apply(const Array& g) {
   const Array& x = inputs()[0].data();
   const Array& w = inputs()[1].data();
   const std::size_t n = x.shape()[0], in = w.shape()[0], out = w.shape()[1];
+  const bool want_db = inputs().size() > 2 && needs_grad(2);
   std::vector<Array> grads(inputs().size(), kNone);
-  if (needs_grad(0)) {  // dx = g·Wᵀ  [N, out]·[out, in]
-    grads[0] = Array::from_shape({n, in});
-    detail::gemm(false, true, n, in, out, 1.0f, g.data(), w.data(), 0.0f, grads[0].data());
-  }
-  if (needs_grad(1)) {  // dW = xᵀ·g  [in, N]·[N, out]
-    grads[1] = Array::from_shape({in, out});
-    detail::gemm(true, false, in, out, n, 1.0f, x.data(), g.data(), 0.0f, grads[1].data());
-  }
-  if (inputs().size() > 2 && needs_grad(2)) {  // db = Σ_N g
-    grads[2] = xt::zeros<float>({out});
-    for (std::size_t r = 0; r < n; ++r) {
-      for (std::size_t c = 0; c < out; ++c) grads[2].data()[c] += g.data()[r * out + c];
-    }
+  if (needs_grad(0)) grads[0] = Array::from_shape({n, in});
+  if (needs_grad(1)) grads[1] = Array::from_shape({in, out});
+  if (want_db) grads[2] = Array::from_shape({out});
+  // Tasks take slices of the batch; with more than one, each writes its dW and db to a
+  // partial of its own and the partials are summed in task order. Two at most: the sum costs
+  // a pass over dW per extra part.
+  const std::size_t parts = detail::parts_for(n, 4.0 * static_cast<double>(in * out), 2e5, 2);
+  const std::size_t partial = in * out + out;
+  float* partials =
+      parts > 1 ? detail::scratch(detail::Scratch::kPartials, parts * partial) : nullptr;
+  detail::parallel_for(parts, [&](std::size_t k) {
+    const detail::Range r = detail::chunk(n, parts, k);
+    float* dw = partials ? partials + k * partial : grads[1].data();
+    float* db = partials ? dw + in * out : (want_db ? grads[2].data() : nullptr);
+    linear_backward(x.data() + r.begin * in, w.data(), g.data() + r.begin * out, r.size(), in, out,
+                    needs_grad(0) ? grads[0].data() + r.begin * in : nullptr,
+                    needs_grad(1) ? dw : nullptr, want_db ? db : nullptr);
+  });
+  if (partials) {
+    if (needs_grad(1)) detail::sum_parts(partials, parts, partial, in * out, 0, grads[1].data());
+    if (want_db) detail::sum_parts(partials, parts, partial, out, in * out, grads[2].data());
   }
   return grads;
-  // END SOLUTION
 }
 
 std::vector<Array> detail::MseBackward::apply(const Array& g) {

@@ -240,16 +240,6 @@ std::size_t conv_parts(const Geometry& g, std::size_t o) {
   return detail::parts_for(g.n, flops_per_image);
 }
 
-// Sums `parts` partial buffers of `size` floats (laid out one after another) into out, in
-// part order, so that the result does not depend on which thread computed which part.
-void sum_partials(const float* partials, std::size_t parts, std::size_t size, float* out) {
-  std::copy(partials, partials + size, out);
-  for (std::size_t k = 1; k < parts; ++k) {
-    const float* p = partials + k * size;
-    for (std::size_t i = 0; i < size; ++i) out[i] += p[i];
-  }
-}
-
 /// out = conv2d(x, W, b):  dW = Σ_n g_n·cols_nᵀ, dx_n = col2im(Wᵀ·g_n), db = Σ_n row sums of
 /// g_n. Keeps only handles of x and W: each image's columns are rebuilt from x (cheaper than
 /// keeping 5 MB of columns per LeNet-5 batch out of the cache until backward).
@@ -286,15 +276,13 @@ struct Conv2dBackward : Node {
       }
     });
     std::vector<Array> grads{std::move(dx), Array::from_shape({0})};
-    Array sums = Array::from_shape({partial});
-    sum_partials(partials, parts, partial, sums.data());
     if (want_dw) {
       grads[1] = Array::from_shape(w.shape());
-      std::copy(sums.data(), sums.data() + o * taps, grads[1].data());
+      detail::sum_parts(partials, parts, partial, o * taps, 0, grads[1].data());
     }
     if (inputs().size() > 2) {
       grads.push_back(Array::from_shape({want_db ? o : 0}));
-      if (want_db) std::copy(sums.data() + o * taps, sums.data() + partial, grads[2].data());
+      if (want_db) detail::sum_parts(partials, parts, partial, o, o * taps, grads[2].data());
     }
     return grads;
   }

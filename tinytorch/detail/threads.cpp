@@ -73,7 +73,8 @@ class Pool {
     for (std::thread& t : workers_) t.join();
     workers_.clear();
     stop_ = false;
-    for (int i = 1; i < n; ++i) workers_.emplace_back([this] { worker_loop(); });
+    const std::uint64_t now = generation_.load();
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, now] { worker_loop(now); });
   }
 
   void run(std::size_t count, TaskRef body) {
@@ -123,9 +124,9 @@ class Pool {
     if (job && sleepers_.load() > 0) wake_.notify_all();
   }
 
-  void worker_loop() {
+  // `seen`: the generation when the worker was created (it may start running later).
+  void worker_loop(std::uint64_t seen) {
     inside_task = true;  // a task that calls parallel_for runs its inner loop in place
-    std::uint64_t seen = generation_.load();
     for (;;) {
       wait_for_change(seen);
       Job* job = nullptr;
@@ -147,13 +148,13 @@ class Pool {
   void wait_for_change(std::uint64_t seen) {
     using clock = std::chrono::steady_clock;
     const auto deadline = clock::now() + std::chrono::microseconds(200);
-    for (int i = 0; generation_.load(std::memory_order_acquire) == seen; ++i) {
+    for (int i = 0; generation_.load(std::memory_order_acquire) == seen && !stop_; ++i) {
       cpu_relax();
       if ((i & 255) == 255 && clock::now() > deadline) break;
     }
     std::unique_lock<std::mutex> lock(mutex_);
     sleepers_.fetch_add(1);
-    wake_.wait(lock, [&] { return generation_.load() != seen; });
+    wake_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
     sleepers_.fetch_sub(1);
   }
 
@@ -164,7 +165,7 @@ class Pool {
   std::atomic<int> sleepers_{0};
   std::atomic<bool> busy_{false};
   Job* job_ = nullptr;
-  bool stop_ = false;
+  std::atomic<bool> stop_{false};
 };
 
 }  // namespace
@@ -180,6 +181,17 @@ int threads() {
 void parallel_for(std::size_t count, TaskRef body) {
   keep_freed_memory();  // the batch kernels' arrays come back every step
   Pool::instance().run(count, body);
+}
+
+void sum_parts(const float* parts, std::size_t n_parts, std::size_t stride, std::size_t count,
+               std::size_t offset, float* out) {
+  parallel_ranges(count, [&](Range r) {
+    for (std::size_t i = r.begin; i < r.end; ++i) out[i] = parts[offset + i];
+    for (std::size_t k = 1; k < n_parts; ++k) {
+      const float* p = parts + k * stride + offset;
+      for (std::size_t i = r.begin; i < r.end; ++i) out[i] += p[i];
+    }
+  });
 }
 
 std::size_t parts_for(std::size_t n, double cost, double min_part_cost, std::size_t max_parts) {

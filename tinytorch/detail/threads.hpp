@@ -61,6 +61,11 @@ inline Range chunk(std::size_t n, std::size_t parts, std::size_t k) {
 std::size_t parts_for(std::size_t n, double cost, double min_part_cost = 2e5,
                       std::size_t max_parts = 8);
 
+/// out[i] = Σ_k parts[k·stride + offset + i] for i < count, k = 0 … n_parts−1 in that order:
+/// the partial sums tasks wrote, combined the same way whichever thread wrote which.
+void sum_parts(const float* parts, std::size_t n_parts, std::size_t stride, std::size_t count,
+               std::size_t offset, float* out);
+
 /// Element-wise kernels: body(range) over parts of [0, n) of at least ~32k elements each.
 /// (Element-wise results do not depend on the cut; the tasks only share the memory traffic.)
 template <class F>

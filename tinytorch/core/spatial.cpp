@@ -115,11 +115,11 @@ void im2col(const float* x_pad, const Geometry& g, float* cols) {
   // Hint: cols[(c·kh + u)·kw + v, i·Wo + j] = x_pad[c, i·s + u, j·s + v] for one padded image:
   // one row per kernel tap, one column per output position. The padding is already in x_pad.
   // BEGIN SOLUTION 09_spatial im2col
-  const std::size_t hp = padded_h(g), wp = padded_w(g);
+  const std::size_t hp = padded_h(g), wp = padded_w(g), plane = g.out_plane();
   for (std::size_t c = 0; c < g.c; ++c) {
     for (std::size_t u = 0; u < g.kh; ++u) {
       for (std::size_t v = 0; v < g.kw; ++v) {
-        float* dst = cols + ((c * g.kh + u) * g.kw + v) * g.out_plane();
+        float* dst = cols + ((c * g.kh + u) * g.kw + v) * plane;
         for (std::size_t i = 0; i < g.ho; ++i, dst += g.wo) {
           const float* src = x_pad + (c * hp + i * g.stride + u) * wp + v;
           if (g.stride == 1) {  // the common case, written apart so that it vectorises
@@ -166,9 +166,9 @@ void conv2d_forward(const float* x_pad, const float* w, const float* b, std::siz
   // detail::gemm y = 1·W·cols + 1·y adds the products to the bias.
   // BEGIN SOLUTION 09_spatial conv2d
   const std::size_t taps = g.c * g.kh * g.kw, plane = g.out_plane();
-  im2col(x_pad, g, cols);
   for (std::size_t k = 0; k < o; ++k)
     std::fill(y + k * plane, y + (k + 1) * plane, b ? b[k] : 0.0f);
+  im2col(x_pad, g, cols);
   detail::gemm(false, false, o, plane, taps, 1.0f, w, cols, 1.0f, y);
   // END SOLUTION
 }
@@ -184,12 +184,12 @@ void conv2d_backward(const float* x_pad, const float* w, const float* g_out, std
   // transposed A).
   // BEGIN SOLUTION 09_spatial conv2d_backward
   const std::size_t taps = g.c * g.kh * g.kw, plane = g.out_plane();
+  if (db) {  // db[k] += Σ_p g[k, p]
+    for (std::size_t k = 0; k < o; ++k) db[k] += detail::sum(g_out + k * plane, plane);
+  }
   if (dw) {  // dW += g·colsᵀ  [O, P]·[P, taps]
     im2col(x_pad, g, cols);
     detail::gemm(false, true, o, taps, plane, 1.0f, g_out, cols, 1.0f, dw);
-  }
-  if (db) {  // db[k] += Σ_p g[k, p]
-    for (std::size_t k = 0; k < o; ++k) db[k] += detail::sum(g_out + k * plane, plane);
   }
   if (dx_pad) {  // dx = col2im(Wᵀ·g)  [taps, O]·[O, P]
     detail::gemm(true, false, taps, plane, o, 1.0f, w, g_out, 0.0f, dcols);

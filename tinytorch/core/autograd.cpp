@@ -4,8 +4,8 @@
 #include <tinytorch/core/autograd.hpp>
 
 #include <cmath>
+#include <iterator>
 #include <unordered_map>
-#include <unordered_set>
 
 #include <tinytorch/detail/common.hpp>
 
@@ -64,36 +64,63 @@ Array detail::unbroadcast(const Array& grad, const Shape& shape) {
   // END SOLUTION
 }
 
+Array detail::unbroadcast(Array&& grad, const Shape& shape) {
+  if (std::equal(shape.begin(), shape.end(), grad.shape().begin(), grad.shape().end())) {
+    return std::move(grad);
+  }
+  return unbroadcast(static_cast<const Array&>(grad), shape);
+}
+
 // ---- the backward engine ----------------------------------------------------------------
 
 namespace {
 
-// Tensors reachable from `root` through grad_fn edges, each after every tensor computed
-// from it (reverse topological order). Iterative DFS: deep graphs cannot overflow the stack.
-std::vector<Tensor> reverse_topological_order(const Tensor& root) {
+// The tensors reachable from `root` through grad_fn edges, each after every tensor computed
+// from it (reverse topological order; `root` first), and where in that order each one is, so
+// that gradients are collected in a vector by position. Iterative DFS: deep graphs cannot
+// overflow the stack.
+struct Tape {
+  std::vector<Tensor> order;
+  std::unordered_map<const void*, std::size_t> position;  // tensor id → index in `order`
+};
+
+Tape record_tape(const Tensor& root) {
+  Tape tape;
   std::vector<Tensor> post_order;
-  std::unordered_set<const void*> visited{root.id()};
-  std::vector<std::pair<Tensor, std::size_t>> stack{{root, 0}};
+  struct Frame {
+    Tensor tensor;
+    std::size_t next_input;
+    std::size_t* post_index;  // its entry in `position` (stable: map values never move)
+  };
+  std::vector<Frame> stack{{root, 0, &tape.position.emplace(root.id(), 0).first->second}};
   while (!stack.empty()) {
-    auto& [tensor, next_input] = stack.back();
-    const Node* node = tensor.grad_fn().get();
-    if (node && next_input < node->inputs().size()) {
-      const Tensor input = node->inputs()[next_input++];
-      if (input.requires_grad() && visited.insert(input.id()).second) stack.emplace_back(input, 0);
+    Frame& frame = stack.back();
+    const Node* node = frame.tensor.grad_fn().get();
+    if (node && frame.next_input < node->inputs().size()) {
+      const Tensor& input = node->inputs()[frame.next_input++];
+      if (!input.requires_grad()) continue;
+      auto [it, fresh] = tape.position.emplace(input.id(), 0);
+      if (fresh) stack.push_back({input, 0, &it->second});
       continue;
     }
-    post_order.push_back(tensor);
+    *frame.post_index = post_order.size();
+    post_order.push_back(std::move(frame.tensor));
     stack.pop_back();
   }
-  return {post_order.rbegin(), post_order.rend()};
+  const std::size_t n = post_order.size();
+  for (auto& entry : tape.position) entry.second = n - 1 - entry.second;
+  tape.order.assign(std::make_move_iterator(post_order.rbegin()),
+                    std::make_move_iterator(post_order.rend()));
+  return tape;
 }
 
-void accumulate(std::unordered_map<const void*, Array>& grads, const Tensor& t, Array&& g) {
-  auto it = grads.find(t.id());
-  if (it == grads.end()) {
-    grads.emplace(t.id(), std::move(g));
+// Adds g into slot i (the first gradient to arrive is moved in, later ones are summed).
+void accumulate(std::vector<Array>& grads, std::vector<char>& has, std::size_t i, Array&& g) {
+  if (has[i]) {
+    xt::noalias(grads[i]) += g;
   } else {
-    xt::noalias(it->second) += g;
+    grads[i] = std::move(g);
+    has[i] = 1;
   }
 }
 
@@ -107,13 +134,14 @@ void accumulate_into_leaf(Tensor& leaf, Array&& g) {
 }
 
 void run_backward(const Tensor& root, Array seed, bool retain_graph) {
-  std::unordered_map<const void*, Array> grads;
-  grads.emplace(root.id(), std::move(seed));
-  for (Tensor& t : reverse_topological_order(root)) {
-    auto it = grads.find(t.id());
-    if (it == grads.end()) continue;
-    Array g = std::move(it->second);
-    grads.erase(it);
+  Tape tape = record_tape(root);
+  std::vector<Array> grads(tape.order.size());
+  std::vector<char> has(tape.order.size(), 0);
+  accumulate(grads, has, 0, std::move(seed));
+  for (std::size_t k = 0; k < tape.order.size(); ++k) {
+    if (!has[k]) continue;
+    Tensor& t = tape.order[k];
+    Array g = std::move(grads[k]);
     const std::shared_ptr<Node>& node = t.grad_fn();
     if (!node) {
       accumulate_into_leaf(t, std::move(g));
@@ -129,7 +157,7 @@ void run_backward(const Tensor& root, Array seed, bool retain_graph) {
     for (std::size_t i = 0; i < input_grads.size(); ++i) {
       const Tensor& input = node->inputs()[i];
       if (!input.requires_grad() || input_grads[i].size() == 0) continue;  // kNone: no gradient
-      accumulate(grads, input, std::move(input_grads[i]));
+      accumulate(grads, has, tape.position.at(input.id()), std::move(input_grads[i]));
     }
     if (!retain_graph) node->release();
   }

@@ -100,6 +100,8 @@ Tensor attach(Tensor out, std::shared_ptr<Node> node);
 
 /// Sums `grad` over the broadcast axes so that it has `shape` (the inverse of broadcasting).
 Array unbroadcast(const Array& grad, const Shape& shape);
+/// The same for a temporary: moved through untouched when no axis was broadcast.
+Array unbroadcast(Array&& grad, const Shape& shape);
 
 /// What apply() returns, one gradient per input, moved in: `return gradients(std::move(dx));`.
 /// (`return {dx};` would copy every gradient: an initializer_list cannot be moved from.)

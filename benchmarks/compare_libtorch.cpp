@@ -62,9 +62,9 @@ torch::Tensor labels_of(const bench::Split& split) {
       .to(torch::kLong);
 }
 
-// The images at `rows` as float32, pixel · scale (the tinytorch side: bench::to_tensor).
-torch::Tensor to_float(const torch::Tensor& bytes, const torch::Tensor& rows, float scale) {
-  return bytes.index_select(0, rows).to(torch::kFloat32).mul_(scale);
+// The images at `rows` as float32, pixel / divisor (the tinytorch side: bench::to_tensor).
+torch::Tensor to_float(const torch::Tensor& bytes, const torch::Tensor& rows, float divisor) {
+  return bytes.index_select(0, rows).to(torch::kFloat32).div_(divisor);
 }
 
 std::pair<double, double> train_torch(torch::nn::Sequential& model, const bench::Workload& w,
@@ -73,7 +73,7 @@ std::pair<double, double> train_torch(torch::nn::Sequential& model, const bench:
   torch::optim::SGD optimizer(model->parameters(),
                               torch::optim::SGDOptions(w.lr).momentum(w.momentum));
   const torch::Tensor images = byte_images(data.train.images), labels = labels_of(data.train);
-  const float scale = data.train.images.scale;
+  const float divisor = data.train.images.divisor;
   std::vector<std::vector<torch::Tensor>> orders;
   for (const auto& batches : bench::batch_orders(data.train.images.count, w.batch_size, epochs)) {
     orders.emplace_back();
@@ -88,7 +88,7 @@ std::pair<double, double> train_torch(torch::nn::Sequential& model, const bench:
   for (const auto& batches : orders) {
     loss_sum = 0.0;
     for (const torch::Tensor& rows : batches) {
-      const torch::Tensor x = to_float(images, rows, scale), y = labels.index_select(0, rows);
+      const torch::Tensor x = to_float(images, rows, divisor), y = labels.index_select(0, rows);
       torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(x), y);
       optimizer.zero_grad();
       loss.backward();
@@ -104,7 +104,7 @@ std::pair<double, double> evaluate_torch(torch::nn::Sequential& model, const ben
   torch::NoGradGuard no_grad;
   model->eval();
   const torch::Tensor images = byte_images(data.test.images), labels = labels_of(data.test);
-  const float scale = data.test.images.scale;
+  const float divisor = data.test.images.divisor;
   const int64_t n = labels.size(0), batch = static_cast<int64_t>(bench::kInferenceBatch);
   std::vector<torch::Tensor> rows;
   for (int64_t start = 0; start < n; start += batch) {
@@ -112,12 +112,12 @@ std::pair<double, double> evaluate_torch(torch::nn::Sequential& model, const ben
   }
   int64_t correct = 0;
   for (const torch::Tensor& r : rows) {
-    const torch::Tensor logits = model->forward(to_float(images, r, scale));
+    const torch::Tensor logits = model->forward(to_float(images, r, divisor));
     correct += logits.argmax(1).eq(labels.index_select(0, r)).sum().item<int64_t>();
   }
   const double start = bench::now();
   for (int pass = 0; pass < bench::kInferencePasses; ++pass) {
-    for (const torch::Tensor& r : rows) model->forward(to_float(images, r, scale));
+    for (const torch::Tensor& r : rows) model->forward(to_float(images, r, divisor));
   }
   const double seconds = bench::now() - start;
   return {static_cast<double>(correct) / static_cast<double>(n),

@@ -120,9 +120,9 @@ void BM_BackwardEnginePerNode(benchmark::State& state) {
     loss.backward();
   }
   // Seconds per node (printed with an SI prefix: "45n" is 45 ns); nodes + 1 with the sum.
-  state.counters["per_node"] =
-      benchmark::Counter(static_cast<double>(nodes + 1),
-                         benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["per_node"] = benchmark::Counter(
+      static_cast<double>(nodes + 1),
+      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_BackwardEnginePerNode)->Arg(16)->Arg(256)->Arg(4096);
 
@@ -150,12 +150,14 @@ void training_step(benchmark::State& state, MakeModel make_model, const Shape& i
 }
 
 void BM_SimpleCNNTrainingStep(benchmark::State& state) {
-  training_step(state, [] { return std::make_shared<SimpleCNN>(); }, {32, 1, 8, 8}, 0.0f);
+  training_step(
+      state, [] { return std::make_shared<SimpleCNN>(); }, {32, 1, 8, 8}, 0.0f);
 }
 BENCHMARK(BM_SimpleCNNTrainingStep)->ArgName("threads")->Arg(1);
 
 void BM_LeNet5TrainingStep(benchmark::State& state) {
-  training_step(state, [] { return lenet5(); }, {64, 1, 28, 28}, 0.9f);
+  training_step(
+      state, [] { return lenet5(); }, {64, 1, 28, 28}, 0.9f);
 }
 BENCHMARK(BM_LeNet5TrainingStep)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 

@@ -81,7 +81,7 @@ Split read_fashion(const std::string& dir, const std::string& prefix, std::size_
   split.images.count = dims[0];
   split.images.height = dims[1];
   split.images.width = dims[2];
-  split.images.scale = 1.0f / 255.0f;
+  split.images.divisor = 255.0f;
   const std::vector<std::uint8_t> labels =
       read_idx_bytes(dir + "/" + prefix + "-labels-idx1-ubyte.gz", dims, limit);
   Array y = Array::from_shape({labels.size()});
@@ -96,7 +96,7 @@ Split digits_split(const LabeledImages& d) {
   split.images.count = d.images.dim(0);
   split.images.height = d.images.dim(2);
   split.images.width = d.images.dim(3);
-  split.images.scale = 1.0f / 16.0f;
+  split.images.divisor = 16.0f;
   for (float v : d.images.data()) {
     split.images.pixels.push_back(static_cast<std::uint8_t>(std::lround(v * 16.0f)));
   }
@@ -122,7 +122,7 @@ Tensor to_tensor(const ByteImages& images, const std::vector<std::size_t>& rows)
   float* out = x.data();
   for (std::size_t r : rows) {
     const std::uint8_t* in = images.pixels.data() + r * pixels;
-    for (std::size_t i = 0; i < pixels; ++i) *out++ = static_cast<float>(in[i]) * images.scale;
+    for (std::size_t i = 0; i < pixels; ++i) *out++ = static_cast<float>(in[i]) / images.divisor;
   }
   return Tensor(std::move(x));
 }

@@ -36,12 +36,12 @@ std::vector<Workload> workloads();
 Workload find_workload(const std::string& name);
 
 /// Images kept as bytes, as the files store them (PyTorch's datasets do the same): both
-/// frameworks convert each batch to float32 (pixel · scale) when they use it, so that the
+/// frameworks convert each batch to float32 (pixel / divisor) when they use it, so that the
 /// dataset adds tens of MB, not hundreds, to the peak RSS either framework is measured at.
 struct ByteImages {
   std::vector<std::uint8_t> pixels;  ///< [count, height, width]
   std::size_t count = 0, height = 0, width = 0;
-  float scale = 1.0f;  ///< 1/255 for IDX files, 1/16 for the digits
+  float divisor = 1.0f;  ///< 255 for IDX files, 16 for the digits (as tinytorch's readers)
 };
 
 struct Split {
@@ -58,7 +58,7 @@ struct Data {
 /// The digits split, or Fashion-MNIST (the first `fashion_limit` training images; 0 = all).
 Data load_data(const Workload& w, std::size_t fashion_limit = 0);
 
-/// Images `rows` as float32 [rows.size(), 1, height, width], pixel · scale.
+/// Images `rows` as float32 [rows.size(), 1, height, width], pixel / divisor.
 tinytorch::Tensor to_tensor(const ByteImages& images, const std::vector<std::size_t>& rows);
 /// Images [begin, end) as float32 [end − begin, 1, height, width].
 tinytorch::Tensor to_tensor(const ByteImages& images, std::size_t begin, std::size_t end);

@@ -265,6 +265,36 @@ void print_plain(const std::vector<Row>& rows) {
   }
 }
 
+// How each framework's training time changes with the threads (ratio of medians: runs with
+// different thread counts are not paired), and every libtorch configuration that was tried.
+void print_scaling(const std::vector<Row>& rows) {
+  fmt::print("\n");
+  for (const Row& row : rows) {
+    if (row.threads == 1) continue;
+    for (const Row& one : rows) {
+      if (one.workload.name != row.workload.name || one.threads != 1) continue;
+      fmt::print(
+          "- `{}`: tinytorch with {} threads is {:.2f}× as fast as with 1; libtorch's best "
+          "{}-thread configuration {:.2f}× as fast as its 1-thread one.\n",
+          row.workload.name, row.threads,
+          med(one.tiny, &bench::Result::train_seconds) /
+              med(row.tiny, &bench::Result::train_seconds),
+          row.threads,
+          med(best_torch(one), &bench::Result::train_seconds) /
+              med(best_torch(row), &bench::Result::train_seconds));
+    }
+  }
+  for (const Row& row : rows) {
+    std::vector<std::string> configs;
+    for (const auto& [config, runs] : row.torch) {
+      configs.push_back(
+          fmt::format("{} {:.3f} s", config, med(runs, &bench::Result::train_seconds)));
+    }
+    fmt::print("- libtorch `{}`, {} thread(s), each configuration: {}.\n", row.workload.name,
+               row.threads, fmt::join(configs, "; "));
+  }
+}
+
 void print_markdown(const std::vector<Row>& rows, const Options& o) {
   fmt::print(
       "\nTraining (median of {} alternating runs; speed-up = median over run pairs of "
@@ -279,6 +309,7 @@ void print_markdown(const std::vector<Row>& rows, const Options& o) {
                med(torch, &bench::Result::train_seconds), torch.front().config,
                paired_ratio(torch, row.tiny, &bench::Result::train_seconds));
   }
+  print_scaling(rows);
   fmt::print(
       "\nAfter training, same runs (inference: test split in batches of {}, eval mode, no "
       "graph; peak RSS: the whole process, dataset included):\n\n",

@@ -506,7 +506,7 @@ std::vector<Array> detail::LinearBackward::apply(const Array& g) {
   // Tasks take slices of the batch; with more than one, each writes its dW and db to a
   // partial of its own and the partials are summed in task order. Two at most: the sum costs
   // a pass over dW per extra part.
-  const std::size_t parts = detail::parts_for(n, 4.0 * static_cast<double>(in * out), 2e5, 2);
+  const std::size_t parts = detail::parts_for(n, 4.0 * static_cast<double>(in * out), 1e6, 2);
   const std::size_t partial = in * out + out;
   float* partials =
       parts > 1 ? detail::scratch(detail::Scratch::kPartials, parts * partial) : nullptr;

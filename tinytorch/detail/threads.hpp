@@ -57,8 +57,10 @@ inline Range chunk(std::size_t n, std::size_t parts, std::size_t k) {
 
 /// How many parts to cut `n` items into when each item costs about `cost` (flops or bytes):
 /// enough that two threads share the work evenly, few enough that a part's cost (at least
-/// `min_part_cost`) hides the hand-over. A function of the shapes only, never of the threads.
-std::size_t parts_for(std::size_t n, double cost, double min_part_cost = 2e5,
+/// `min_part_cost`, ~10 µs of sgemm by default) hides the hand-over, and that small models
+/// run inline: a part a busy machine deschedules with its worker keeps the caller waiting.
+/// A function of the shapes only, never of the threads.
+std::size_t parts_for(std::size_t n, double cost, double min_part_cost = 1e6,
                       std::size_t max_parts = 8);
 
 /// out[i] = Σ_k parts[k·stride + offset + i] for i < count, k = 0 … n_parts−1 in that order:
@@ -66,11 +68,11 @@ std::size_t parts_for(std::size_t n, double cost, double min_part_cost = 2e5,
 void sum_parts(const float* parts, std::size_t n_parts, std::size_t stride, std::size_t count,
                std::size_t offset, float* out);
 
-/// Element-wise kernels: body(range) over parts of [0, n) of at least ~32k elements each.
+/// Element-wise kernels: body(range) over parts of [0, n) of at least 64k elements each.
 /// (Element-wise results do not depend on the cut; the tasks only share the memory traffic.)
 template <class F>
 void parallel_ranges(std::size_t n, F&& body) {
-  const std::size_t parts = parts_for(n, 1.0, 32768.0);
+  const std::size_t parts = parts_for(n, 1.0, 65536.0);
   parallel_for(parts, [&](std::size_t k) { body(chunk(n, parts, k)); });
 }
 

@@ -1,9 +1,25 @@
 // tinytorch against PyTorch's C++ frontend (Debian's libtorch) on the same models, data,
-// batch order and hyper-parameters. Runs alternate between the two frameworks so that noise
-// on a shared machine hits both alike; medians and their ratio are printed.
+// batch order and hyper-parameters (workloads.hpp).
 //
-//   ./build/benchmarks/compare_libtorch --repeats 5 --threads 1
+//   ./build/benchmarks/compare_libtorch --repeats 5 --threads 1,2            # W1 and W2
+//   ./build/benchmarks/compare_libtorch --repeats 5 --threads 1,2 --markdown # README tables
+//
+// Every run is a process of its own, so that each framework's peak RSS is its own: tinytorch
+// runs are train_bench (next to this program, which does not link libtorch), libtorch runs are
+// this program started again with --worker. Runs alternate between the frameworks (tinytorch,
+// then each libtorch configuration, repeat), so that a noisy machine slows both alike; the
+// table shows medians and the median of the per-pair ratios. With n threads, libtorch runs
+// with n intra-op threads and OpenBLAS held to 1 thread, and (n > 1) also with OpenBLAS at n;
+// its better configuration is reported. tinytorch always holds OpenBLAS to 1 thread itself.
 #include <torch/torch.h>
+
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -11,6 +27,8 @@
 #include "workloads.hpp"
 
 namespace {
+
+// ---- the libtorch run -----------------------------------------------------------------------
 
 torch::nn::Sequential torch_model(const std::string& name) {
   namespace nn = torch::nn;
@@ -29,78 +47,364 @@ torch::nn::Sequential torch_model(const std::string& name) {
                         nn::ReLU(), nn::Linear(120, 84), nn::ReLU(), nn::Linear(84, 10));
 }
 
-torch::Tensor to_torch(const tinytorch::Tensor& t) {
-  const tinytorch::Shape dims = t.shape();
-  const std::vector<int64_t> shape(dims.begin(), dims.end());
-  return torch::from_blob(const_cast<float*>(t.data().data()), shape, torch::kFloat32).clone();
+// The same bytes without a copy: the torch tensor views the benchmark's storage.
+torch::Tensor byte_images(const bench::ByteImages& images) {
+  return torch::from_blob(const_cast<std::uint8_t*>(images.pixels.data()),
+                          {static_cast<int64_t>(images.count), 1,
+                           static_cast<int64_t>(images.height), static_cast<int64_t>(images.width)},
+                          torch::kUInt8);
 }
 
-double train_torch(const bench::Workload& w, const torch::Tensor& images,
-                   const torch::Tensor& labels, float* final_loss) {
-  torch::manual_seed(0);
-  auto model = torch_model(w.name);
+torch::Tensor labels_of(const bench::Split& split) {
+  const tinytorch::Array& y = split.labels.data();
+  return torch::from_blob(const_cast<float*>(y.data()), {static_cast<int64_t>(y.size())},
+                          torch::kFloat32)
+      .to(torch::kLong);
+}
+
+// The images at `rows` as float32, pixel / divisor (the tinytorch side: bench::to_tensor).
+torch::Tensor to_float(const torch::Tensor& bytes, const torch::Tensor& rows, float divisor) {
+  return bytes.index_select(0, rows).to(torch::kFloat32).div_(divisor);
+}
+
+std::pair<double, double> train_torch(torch::nn::Sequential& model, const bench::Workload& w,
+                                      const bench::Data& data, int epochs,
+                                      std::size_t max_steps = 0) {
   torch::optim::SGD optimizer(model->parameters(),
                               torch::optim::SGDOptions(w.lr).momentum(w.momentum));
-  std::vector<torch::Tensor> index;
-  for (const auto& rows :
-       bench::batch_order(static_cast<std::size_t>(labels.size(0)), w.batch_size, 1)) {
-    std::vector<int64_t> r(rows.begin(), rows.end());
-    index.push_back(torch::tensor(r, torch::kLong));
+  const torch::Tensor images = byte_images(data.train.images), labels = labels_of(data.train);
+  const float divisor = data.train.images.divisor;
+  std::vector<std::vector<torch::Tensor>> orders;
+  for (const auto& batches : bench::batch_orders(data.train.images.count, w.batch_size, epochs)) {
+    orders.emplace_back();
+    for (const auto& rows : batches) {
+      const std::vector<int64_t> r(rows.begin(), rows.end());
+      orders.back().push_back(torch::tensor(r, torch::kLong));
+    }
   }
   double loss_sum = 0.0;
+  std::size_t steps = 0;
   const double start = bench::now();
-  for (int epoch = 0; epoch < w.epochs; ++epoch) {
+  for (const auto& batches : orders) {
     loss_sum = 0.0;
-    for (const torch::Tensor& rows : index) {
-      const torch::Tensor x = images.index_select(0, rows), y = labels.index_select(0, rows);
+    for (const torch::Tensor& rows : batches) {
+      const torch::Tensor x = to_float(images, rows, divisor), y = labels.index_select(0, rows);
       torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(x), y);
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();
       loss_sum += loss.item<float>();
+      if (++steps == max_steps) return {bench::now() - start, 0.0};
     }
   }
+  return {bench::now() - start, loss_sum / static_cast<double>(orders.back().size())};
+}
+
+std::pair<double, double> evaluate_torch(torch::nn::Sequential& model, const bench::Data& data) {
+  torch::NoGradGuard no_grad;
+  model->eval();
+  const torch::Tensor images = byte_images(data.test.images), labels = labels_of(data.test);
+  const float divisor = data.test.images.divisor;
+  const int64_t n = labels.size(0), batch = static_cast<int64_t>(bench::kInferenceBatch);
+  std::vector<torch::Tensor> rows;
+  for (int64_t start = 0; start < n; start += batch) {
+    rows.push_back(torch::arange(start, std::min(n, start + batch), torch::kLong));
+  }
+  int64_t correct = 0;
+  for (const torch::Tensor& r : rows) {
+    const torch::Tensor logits = model->forward(to_float(images, r, divisor));
+    correct += logits.argmax(1).eq(labels.index_select(0, r)).sum().item<int64_t>();
+  }
+  const double start = bench::now();
+  for (int pass = 0; pass < bench::kInferencePasses; ++pass) {
+    for (const torch::Tensor& r : rows) model->forward(to_float(images, r, divisor));
+  }
   const double seconds = bench::now() - start;
-  if (final_loss) *final_loss = static_cast<float>(loss_sum / static_cast<double>(index.size()));
-  return seconds;
+  return {static_cast<double>(correct) / static_cast<double>(n),
+          bench::kInferencePasses * static_cast<double>(n) / seconds};
+}
+
+bench::Result run_torch(const bench::Workload& w, const bench::Data& data, int threads,
+                        int epochs) {
+  torch::set_num_threads(threads);
+  {
+    auto warmup = torch_model(w.name);
+    train_torch(warmup, w, data, 1, bench::kWarmupSteps);
+  }
+  torch::manual_seed(bench::kSeed);
+  auto model = torch_model(w.name);
+  bench::Result r;
+  r.workload = w.name;
+  r.framework = "libtorch";
+  const char* blas = std::getenv("OPENBLAS_NUM_THREADS");
+  r.config = fmt::format("threads={},blas={}", threads, blas ? blas : "default");
+  const auto [seconds, loss] = train_torch(model, w, data, epochs);
+  r.train_seconds = seconds;
+  r.final_loss = loss;
+  r.train_images_per_second = static_cast<double>(data.train.images.count) * epochs / seconds;
+  const auto [accuracy, images_per_second] = evaluate_torch(model, data);
+  r.test_accuracy = accuracy;
+  r.inference_images_per_second = images_per_second;
+  r.peak_rss_mb = bench::peak_rss_mb();
+  return r;
+}
+
+// ---- the comparison ---------------------------------------------------------------------------
+
+struct Options {
+  int repeats = 5, epochs = 0;
+  std::size_t fashion_limit = 0;
+  std::vector<int> threads{1};
+  std::vector<std::string> workloads;
+  bool markdown = false;
+};
+
+// Runs `command` (through the shell, with `env` in front) and returns its result lines.
+std::vector<bench::Result> run_process(const std::string& env, const std::string& command) {
+  const std::string line = env + " " + command;
+  std::FILE* pipe = popen(line.c_str(), "r");
+  if (!pipe) throw std::runtime_error("compare_libtorch: cannot start: " + line);
+  std::vector<bench::Result> results;
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe)) {
+    bench::Result r;
+    if (bench::parse_result(buffer, r)) results.push_back(r);
+  }
+  const int status = pclose(pipe);
+  if (status != 0 || results.empty()) {
+    throw std::runtime_error(
+        fmt::format("compare_libtorch: '{}' failed (status {})", line, status));
+  }
+  return results;
+}
+
+std::string shared_flags(const bench::Workload& w, int threads, const Options& o) {
+  return fmt::format("--workload {} --threads {} --epochs {} --fashion-limit {}", w.name, threads,
+                     o.epochs > 0 ? o.epochs : w.epochs, o.fashion_limit);
+}
+
+// One row of the comparison: the runs of tinytorch and of each libtorch configuration.
+struct Row {
+  bench::Workload workload;
+  int threads;
+  std::vector<bench::Result> tiny;
+  std::map<std::string, std::vector<bench::Result>> torch;  // by configuration
+};
+
+Row measure(const bench::Workload& w, int threads, const Options& o, const std::string& self) {
+  const std::filesystem::path dir = std::filesystem::path(self).parent_path();
+  const std::string tiny_cmd =
+      fmt::format("'{}' --result-line --repeats 1 {}", (dir / "train_bench").string(),
+                  shared_flags(w, threads, o));
+  const std::string torch_cmd = fmt::format("'{}' --worker {}", self, shared_flags(w, threads, o));
+  std::vector<int> blas_configs{1};
+  if (threads > 1) blas_configs.push_back(threads);
+  Row row{w, threads, {}, {}};
+  for (int r = 0; r < o.repeats; ++r) {
+    row.tiny.push_back(run_process("OPENBLAS_NUM_THREADS=1", tiny_cmd).front());
+    for (int blas : blas_configs) {
+      const bench::Result t =
+          run_process(fmt::format("OPENBLAS_NUM_THREADS={}", blas), torch_cmd).front();
+      row.torch[t.config].push_back(t);
+    }
+    fmt::print(stderr, "  {} threads={} run {}/{} done\n", w.name, threads, r + 1, o.repeats);
+  }
+  return row;
+}
+
+double med(const std::vector<bench::Result>& runs, double bench::Result::*field) {
+  std::vector<double> v;
+  for (const bench::Result& r : runs) v.push_back(r.*field);
+  return bench::median(v);
+}
+
+// Median over run pairs of a/b (the pairs were measured one after the other).
+double paired_ratio(const std::vector<bench::Result>& a, const std::vector<bench::Result>& b,
+                    double bench::Result::*field) {
+  std::vector<double> ratios;
+  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+    ratios.push_back(a[i].*field / b[i].*field);
+  return bench::median(ratios);
+}
+
+// libtorch's configuration with the shortest median training time.
+const std::vector<bench::Result>& best_torch(const Row& row) {
+  const std::vector<bench::Result>* best = nullptr;
+  for (const auto& [config, runs] : row.torch) {
+    if (!best ||
+        med(runs, &bench::Result::train_seconds) < med(*best, &bench::Result::train_seconds))
+      best = &runs;
+  }
+  return *best;
+}
+
+void print_plain(const std::vector<Row>& rows) {
+  fmt::print(
+      "\n{:<14} {:>3} | {:>9} {:>9} {:>7} | {:>9} {:>9} {:>7} | {:>7} {:>7} | {:>7} {:>7} "
+      "{:>6} | {}\n",
+      "workload", "thr", "tiny s", "torch s", "speedup", "tiny inf", "torch inf", "ratio",
+      "tiny acc", "torch acc", "tiny MB", "torch MB", "ratio", "libtorch config");
+  for (const Row& row : rows) {
+    for (const auto& [config, torch] : row.torch) {
+      const auto& t = row.tiny;
+      fmt::print(
+          "{:<14} {:>3} | {:>9.3f} {:>9.3f} {:>6.2f}x | {:>9.0f} {:>9.0f} {:>6.2f}x | {:>6.2f}% "
+          "{:>6.2f}% | {:>7.1f} {:>7.1f} {:>6.2f} | {}{}\n",
+          row.workload.name, row.threads, med(t, &bench::Result::train_seconds),
+          med(torch, &bench::Result::train_seconds),
+          paired_ratio(torch, t, &bench::Result::train_seconds),
+          med(t, &bench::Result::inference_images_per_second),
+          med(torch, &bench::Result::inference_images_per_second),
+          paired_ratio(t, torch, &bench::Result::inference_images_per_second),
+          100 * med(t, &bench::Result::test_accuracy),
+          100 * med(torch, &bench::Result::test_accuracy), med(t, &bench::Result::peak_rss_mb),
+          med(torch, &bench::Result::peak_rss_mb),
+          paired_ratio(t, torch, &bench::Result::peak_rss_mb), config,
+          &torch == &best_torch(row) ? " (best)" : "");
+    }
+  }
+}
+
+// How each framework's training time changes with the threads (ratio of medians: runs with
+// different thread counts are not paired), and every libtorch configuration that was tried.
+void print_scaling(const std::vector<Row>& rows) {
+  fmt::print("\n");
+  for (const Row& row : rows) {
+    if (row.threads == 1) continue;
+    for (const Row& one : rows) {
+      if (one.workload.name != row.workload.name || one.threads != 1) continue;
+      fmt::print(
+          "- `{}`: tinytorch with {} threads is {:.2f}× as fast as with 1; libtorch's best "
+          "{}-thread configuration {:.2f}× as fast as its 1-thread one.\n",
+          row.workload.name, row.threads,
+          med(one.tiny, &bench::Result::train_seconds) /
+              med(row.tiny, &bench::Result::train_seconds),
+          row.threads,
+          med(best_torch(one), &bench::Result::train_seconds) /
+              med(best_torch(row), &bench::Result::train_seconds));
+    }
+  }
+  for (const Row& row : rows) {
+    std::vector<std::string> configs;
+    for (const auto& [config, runs] : row.torch) {
+      configs.push_back(
+          fmt::format("{} {:.3f} s", config, med(runs, &bench::Result::train_seconds)));
+    }
+    fmt::print("- libtorch `{}`, {} thread(s), each configuration: {}.\n", row.workload.name,
+               row.threads, fmt::join(configs, "; "));
+  }
+}
+
+void print_markdown(const std::vector<Row>& rows, const Options& o) {
+  fmt::print(
+      "\nTraining (median of {} alternating runs; speed-up = median over run pairs of "
+      "libtorch time / tinytorch time):\n\n",
+      o.repeats);
+  fmt::print("| workload | threads | tinytorch | libtorch (best config) | speed-up |\n");
+  fmt::print("| --- | ---: | ---: | ---: | ---: |\n");
+  for (const Row& row : rows) {
+    const auto& torch = best_torch(row);
+    fmt::print("| `{}` | {} | {:.3f} s | {:.3f} s ({}) | **{:.2f}×** |\n", row.workload.name,
+               row.threads, med(row.tiny, &bench::Result::train_seconds),
+               med(torch, &bench::Result::train_seconds), torch.front().config,
+               paired_ratio(torch, row.tiny, &bench::Result::train_seconds));
+  }
+  print_scaling(rows);
+  fmt::print(
+      "\nAfter training, same runs (inference: test split in batches of {}, eval mode, no "
+      "graph; peak RSS: the whole process, dataset included):\n\n",
+      bench::kInferenceBatch);
+  fmt::print(
+      "| workload | threads | inference img/s tinytorch | libtorch | ratio | test accuracy "
+      "tinytorch | libtorch | peak RSS tinytorch | libtorch | ratio |\n");
+  fmt::print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+  for (const Row& row : rows) {
+    const auto& t = row.tiny;
+    const auto& torch = best_torch(row);
+    fmt::print(
+        "| `{}` | {} | {:.0f} | {:.0f} | {:.2f}× | {:.2f} % | {:.2f} % | {:.0f} MiB | {:.0f} "
+        "MiB | {:.2f} |\n",
+        row.workload.name, row.threads, med(t, &bench::Result::inference_images_per_second),
+        med(torch, &bench::Result::inference_images_per_second),
+        paired_ratio(t, torch, &bench::Result::inference_images_per_second),
+        100 * med(t, &bench::Result::test_accuracy),
+        100 * med(torch, &bench::Result::test_accuracy), med(t, &bench::Result::peak_rss_mb),
+        med(torch, &bench::Result::peak_rss_mb),
+        paired_ratio(t, torch, &bench::Result::peak_rss_mb));
+  }
+}
+
+// "libtorch 1.13.1, AMD EPYC (2 cores), 2025-01-01": what the figures were measured on.
+std::string machine_description() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line, model = "unknown CPU";
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      model = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  const std::time_t t = std::time(nullptr);
+  char date[16];
+  std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&t));
+  return fmt::format("libtorch {}, {} ({} cores), {}", TORCH_VERSION, model,
+                     std::thread::hardware_concurrency(), date);
+}
+
+std::vector<std::string> split(const std::string& list) {
+  std::vector<std::string> out;
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"tinytorch vs libtorch: end-to-end training time on the course's models"};
-  int repeats = 5, threads = 1;
-  std::size_t fashion_limit = 10000;
-  app.add_option("--repeats", repeats, "alternating timed runs per framework")
-      ->capture_default_str();
-  app.add_option("--threads", threads, "threads for both frameworks")->capture_default_str();
-  app.add_option("--fashion-limit", fashion_limit, "Fashion-MNIST training images")
-      ->capture_default_str();
+  CLI::App app{"tinytorch vs libtorch: training time, inference, accuracy and memory"};
+  Options o;
+  std::string threads = "1", workloads = "mlp-digits,cnn-digits,lenet-fashion", only;
+  bool worker = false;
+  app.add_option("--repeats", o.repeats, "alternating runs per framework")->capture_default_str();
+  app.add_option("--threads", threads, "comma-separated thread counts")->capture_default_str();
+  app.add_option("--workloads", workloads, "comma-separated workloads")->capture_default_str();
+  app.add_option("--epochs", o.epochs, "override the workloads' epochs (0 = as defined)");
+  app.add_option("--fashion-limit", o.fashion_limit, "Fashion-MNIST training images (0 = all)");
+  app.add_flag("--markdown", o.markdown, "print the README's tables");
+  app.add_flag("--worker", worker, "internal: one libtorch run, printed as a result line");
+  app.add_option("--workload", only, "internal: the worker's workload");
   CLI11_PARSE(app, argc, argv);
-  tinytorch::set_num_threads(threads);
-  torch::set_num_threads(threads);
 
-  fmt::print("libtorch {}, {} thread(s), median of {} alternating runs\n", TORCH_VERSION, threads,
-             repeats);
-  fmt::print("{:<14} {:>14} {:>14} {:>16} {:>12} {:>12}\n", "workload", "tinytorch s", "libtorch s",
-             "libtorch/tiny", "tiny loss", "torch loss");
-  for (const bench::Workload& w : bench::workloads()) {
-    const bench::Data data = bench::load_data(w, fashion_limit);
-    if (!data.labels.defined()) {
-      fmt::print("{:<14} skipped: dataset not installed\n", w.name);
-      continue;
+  try {
+    if (worker) {
+      const bench::Workload w = bench::find_workload(only);
+      const bench::Data data = bench::load_data(w, o.fashion_limit);
+      if (!data.available()) return 2;
+      fmt::print("{}\n", bench::format_result(run_torch(w, data, std::stoi(threads),
+                                                        o.epochs > 0 ? o.epochs : w.epochs)));
+      return 0;
     }
-    const torch::Tensor images = to_torch(data.images),
-                        labels = to_torch(data.labels).to(torch::kLong);
-    std::vector<double> tiny, ref;
-    float tiny_loss = 0.0f, torch_loss = 0.0f;
-    for (int r = 0; r < repeats; ++r) {
-      tiny.push_back(bench::train_tinytorch(w, data, &tiny_loss));
-      ref.push_back(train_torch(w, images, labels, &torch_loss));
+    const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+    std::vector<Row> rows;
+    for (const std::string& name : split(workloads)) {
+      const bench::Workload w = bench::find_workload(name);
+      if (!bench::load_data(w, 1).available()) {
+        fmt::print("{}: skipped, dataset not installed\n", name);
+        continue;
+      }
+      for (const std::string& t : split(threads)) rows.push_back(measure(w, std::stoi(t), o, self));
     }
-    const double t = bench::median(tiny), p = bench::median(ref);
-    fmt::print("{:<14} {:>14.3f} {:>14.3f} {:>15.2f}x {:>12.4f} {:>12.4f}\n", w.name, t, p, p / t,
-               tiny_loss, torch_loss);
+    fmt::print("{}\n", machine_description());
+    if (o.markdown) {
+      print_markdown(rows, o);
+    } else {
+      print_plain(rows);
+    }
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "compare_libtorch: {}\n", e.what());
+    return 1;
   }
   return 0;
 }

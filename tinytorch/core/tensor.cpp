@@ -55,11 +55,11 @@ void manual_seed(std::uint64_t seed) {
 
 void set_num_threads(int n) {
   if (n < 1) detail::fail_arg("set_num_threads: expected a count >= 1, got {}", n);
-  detail::set_blas_threads(n);
+  detail::set_threads(n);
 }
 
 int get_num_threads() {
-  return detail::blas_threads();
+  return detail::threads();
 }
 
 // ---- construction -----------------------------------------------------------------------

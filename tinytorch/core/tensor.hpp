@@ -39,7 +39,8 @@ namespace tinytorch {
 
 /// Seeds the library's random generator (init, randn/rand, dropout, shuffling).
 void manual_seed(std::uint64_t seed);
-/// Number of BLAS threads used by matmul, Linear and Conv2d (1 = deterministic).
+/// Threads the batch kernels (Conv2d, pooling, Linear, ReLU) share their work over; default 1.
+/// The work is split the same way for every count, so results are identical bit for bit.
 void set_num_threads(int n);
 int get_num_threads();
 

@@ -7,17 +7,24 @@
 
 namespace tinytorch::detail {
 
-void set_blas_threads(int n) {
-  openblas_set_num_threads(n);
+namespace {
+
+// OpenBLAS would otherwise start its own threads inside our tasks (or, on one thread, split
+// every small product over all cores, which made two threads slower than one).
+void hold_openblas_to_one_thread() {
+  static const bool held = [] {
+    openblas_set_num_threads(1);
+    return true;
+  }();
+  (void)held;
 }
 
-int blas_threads() {
-  return openblas_get_num_threads();
-}
+}  // namespace
 
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha,
           const float* a, const float* b, float beta, float* c) {
   if (m == 0 || n == 0) return;
+  hold_openblas_to_one_thread();
   if (k == 0) {  // BLAS leaves C untouched when K = 0; the product of empty matrices is 0.
     for (std::size_t i = 0; i < m * n; ++i) c[i] = beta == 0.0f ? 0.0f : beta * c[i];
     return;
@@ -27,6 +34,17 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
               trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
               static_cast<int>(k), alpha, a, lda, b, ldb, beta, c, static_cast<int>(n));
+}
+
+float sum(const float* x, std::size_t n) {
+  float partial[8] = {};
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (std::size_t k = 0; k < 8; ++k) partial[k] += x[i + k];
+  }
+  for (std::size_t k = 0; i < n; ++i, ++k) partial[k] += x[i];
+  return ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
+         ((partial[4] + partial[5]) + (partial[6] + partial[7]));
 }
 
 namespace {

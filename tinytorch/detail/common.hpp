@@ -15,3 +15,5 @@
 #include <tinytorch/detail/errors.hpp>
 #include <tinytorch/detail/rng.hpp>
 #include <tinytorch/detail/shape.hpp>
+#include <tinytorch/detail/threads.hpp>
+#include <tinytorch/detail/workspace.hpp>

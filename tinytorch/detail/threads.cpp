@@ -1,0 +1,203 @@
+#include <tinytorch/detail/threads.hpp>
+
+#include <tinytorch/detail/workspace.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace tinytorch::detail {
+
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// A parallel_for in flight. It lives on the caller's stack; workers join it under the pool's
+// mutex and the caller waits until every worker has left before returning.
+struct Job {
+  TaskRef body;
+  std::size_t count;
+  std::atomic<std::size_t> next{0};      // next task to hand out
+  std::atomic<std::size_t> finished{0};  // tasks done
+  std::atomic<int> workers{0};           // workers inside run_tasks()
+  std::exception_ptr error;
+  std::mutex error_mutex;
+
+  Job(TaskRef body, std::size_t count) : body(body), count(count) {}
+
+  void run_tasks() {
+    for (std::size_t k = next.fetch_add(1); k < count; k = next.fetch_add(1)) {
+      try {
+        body(k);
+      } catch (...) {
+        const std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+      }
+      finished.fetch_add(1, std::memory_order_release);
+    }
+  }
+};
+
+thread_local bool inside_task = false;
+
+// The caller's thread plus `size − 1` workers. Workers spin briefly after a job (the next one
+// usually follows within microseconds in a training step), then sleep on a condition variable.
+class Pool {
+ public:
+  ~Pool() { resize(1); }
+
+  static Pool& instance() {
+    static Pool pool;
+    return pool;
+  }
+
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+  void resize(int n) {
+    if (n == size()) return;
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+      ++generation_;
+    }
+    wake_.notify_all();
+    for (std::thread& t : workers_) t.join();
+    workers_.clear();
+    stop_ = false;
+    const std::uint64_t now = generation_.load();
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, now] { worker_loop(now); });
+  }
+
+  void run(std::size_t count, TaskRef body) {
+    bool expected = false;
+    if (inside_task || workers_.empty() || count < 2 ||
+        !busy_.compare_exchange_strong(expected, true)) {
+      run_inline(count, body);  // nested, single-threaded, or another caller owns the pool
+      return;
+    }
+    Job job(body, count);
+    publish(&job);
+    inside_task = true;
+    job.run_tasks();
+    inside_task = false;
+    for (int spins = 0; job.finished.load(std::memory_order_acquire) < count; ++spins) {
+      if (spins < 4096) {
+        cpu_relax();
+      } else {
+        std::this_thread::yield();
+      }
+    }
+    publish(nullptr);  // no worker can join the job from now on ...
+    while (job.workers.load(std::memory_order_acquire) > 0) cpu_relax();  // ... or is still in it
+    busy_.store(false);
+    if (job.error) std::rethrow_exception(job.error);
+  }
+
+ private:
+  static void run_inline(std::size_t count, TaskRef body) {
+    const bool was_inside = inside_task;
+    inside_task = true;
+    try {
+      for (std::size_t k = 0; k < count; ++k) body(k);
+    } catch (...) {
+      inside_task = was_inside;
+      throw;
+    }
+    inside_task = was_inside;
+  }
+
+  void publish(Job* job) {
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      job_ = job;
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    if (job && sleepers_.load() > 0) wake_.notify_all();
+  }
+
+  // `seen`: the generation when the worker was created (it may start running later).
+  void worker_loop(std::uint64_t seen) {
+    inside_task = true;  // a task that calls parallel_for runs its inner loop in place
+    for (;;) {
+      wait_for_change(seen);
+      Job* job = nullptr;
+      {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        if (stop_) return;
+        seen = generation_.load();
+        job = job_;
+        if (job) job->workers.fetch_add(1);
+      }
+      if (job) {
+        job->run_tasks();
+        job->workers.fetch_sub(1, std::memory_order_release);
+      }
+    }
+  }
+
+  // Spins for up to ~0.2 ms, then sleeps until the generation moves on.
+  void wait_for_change(std::uint64_t seen) {
+    using clock = std::chrono::steady_clock;
+    const auto deadline = clock::now() + std::chrono::microseconds(200);
+    for (int i = 0; generation_.load(std::memory_order_acquire) == seen && !stop_; ++i) {
+      cpu_relax();
+      if ((i & 255) == 255 && clock::now() > deadline) break;
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    sleepers_.fetch_add(1);
+    wake_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
+    sleepers_.fetch_sub(1);
+  }
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::atomic<std::uint64_t> generation_{0};
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> busy_{false};
+  Job* job_ = nullptr;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace
+
+void set_threads(int n) {
+  Pool::instance().resize(std::max(n, 1));
+}
+
+int threads() {
+  return Pool::instance().size();
+}
+
+void parallel_for(std::size_t count, TaskRef body) {
+  keep_freed_memory();  // the batch kernels' arrays come back every step
+  Pool::instance().run(count, body);
+}
+
+void sum_parts(const float* parts, std::size_t n_parts, std::size_t stride, std::size_t count,
+               std::size_t offset, float* out) {
+  parallel_ranges(count, [&](Range r) {
+    for (std::size_t i = r.begin; i < r.end; ++i) out[i] = parts[offset + i];
+    for (std::size_t k = 1; k < n_parts; ++k) {
+      const float* p = parts + k * stride + offset;
+      for (std::size_t i = r.begin; i < r.end; ++i) out[i] += p[i];
+    }
+  });
+}
+
+std::size_t parts_for(std::size_t n, double cost, double min_part_cost, std::size_t max_parts) {
+  const double total = static_cast<double>(n) * cost;
+  const auto by_cost = static_cast<std::size_t>(total / min_part_cost);
+  return std::max<std::size_t>(1, std::min({by_cost, max_parts, n}));
+}
+
+}  // namespace tinytorch::detail

@@ -11,9 +11,10 @@ namespace tinytorch {
 namespace {
 
 Array relu_forward(const Array& x) {
-  // Hint: max(0, x) element by element: xt::maximum(x, 0.0f).
+  // Hint: max(0, x) element by element, but a NaN stays NaN (as in PyTorch), so that the loss
+  // shows it: x < 0 ? 0 : x, which is xt::where(x < 0.0f, 0.0f, x).
   // BEGIN SOLUTION 02_activations relu
-  return xt::maximum(x, 0.0f);
+  return xt::where(x < 0.0f, 0.0f, x);
   // END SOLUTION
 }
 

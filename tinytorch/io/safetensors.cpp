@@ -11,10 +11,9 @@
 #include <tuple>
 #include <vector>
 
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 
+#include <tinytorch/detail/atomic_file.hpp>
 #include <tinytorch/detail/errors.hpp>
 
 // safetensors stores little-endian data; the reader and writer copy raw bytes.
@@ -74,24 +73,12 @@ std::string build_header(const TensorMap& tensors, const Metadata& metadata) {
   return text;
 }
 
-void write_u64_le(std::ostream& out, std::uint64_t value) {
-  unsigned char bytes[8];
-  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(value >> (8 * i));
-  out.write(reinterpret_cast<const char*>(bytes), 8);
-}
-
-void write_file(const std::string& path, const fs::path& file, const std::string& header,
-                const TensorMap& tensors) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  if (!out) fail("save_safetensors", path, "cannot open '{}' for writing", file.string());
-  write_u64_le(out, header.size());
-  out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  for (const auto& [name, t] : tensors) {
-    out.write(reinterpret_cast<const char*>(t.data().data()),
-              static_cast<std::streamsize>(t.size() * sizeof(float)));
-  }
-  out.close();
-  if (!out) fail("save_safetensors", path, "writing '{}' failed (disk full?)", file.string());
+void write_tensors(detail::AtomicFile& file, const std::string& header, const TensorMap& tensors) {
+  unsigned char length[8];  // u64 little-endian
+  for (int i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>(header.size() >> (8 * i));
+  file.write(length, sizeof length);
+  file.write(header.data(), header.size());
+  for (const auto& [name, t] : tensors) file.write(t.data().data(), t.size() * sizeof(float));
 }
 
 void create_parent_dirs(const std::string& path) {
@@ -108,26 +95,15 @@ void create_parent_dirs(const std::string& path) {
 }  // namespace
 
 void save_safetensors(const std::string& path, const TensorMap& tensors, const Metadata& metadata) {
+  if (path.empty()) detail::fail_arg("save_safetensors: the path is empty");
   check_tensors_to_save(path, tensors);
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) fail("save_safetensors", path, "is a directory");
   const std::string header = build_header(tensors, metadata);
   create_parent_dirs(path);
-  // Written beside the target and renamed: a crash never leaves a half file at `path`.
-  const fs::path tmp(path + ".tmp." + std::to_string(::getpid()));
-  try {
-    write_file(path, tmp, header, tensors);
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw;
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    fail("save_safetensors", path, "cannot move the temporary file into place: {}", ec.message());
-  }
+  // Written to a temporary beside `path`, synced and renamed over it (detail/atomic_file.hpp):
+  // readers and a crash or power loss see the old file or the whole new one, never half.
+  detail::AtomicFile file("save_safetensors", path);
+  write_tensors(file, header, tensors);
+  file.commit();
 }
 
 // ---- reading: the element types --------------------------------------------------------

@@ -104,7 +104,7 @@ void check_buffer_values(const std::string& key, const Tensor& t, bool non_negat
   for (std::size_t i = 0; i < t.size(); ++i) {
     if (!std::isfinite(v[i]) || (non_negative && v[i] < 0.0f)) {
       detail::fail_arg("optimizer: state '{}' holds {} at element {}; expected finite values{}",
-                       key, v[i], i, non_negative ? " >= 0" : "");
+                       key, detail::number_text(v[i]), i, non_negative ? " >= 0" : "");
     }
   }
 }

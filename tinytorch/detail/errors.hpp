@@ -8,6 +8,8 @@
 //                    hint; `tito test 09` shows it as "not implemented"
 //   AllocationError  a std::bad_alloc that says what was being allocated:
 //                    "zeros: cannot allocate 256 TiB for shape [70368744177664]"
+//   NonFiniteError   a NaN or infinity where training cannot go on: the loss, an op's output, a
+//                    gradient or a parameter, with the op or parameter and where it happened
 //   SerializationError  a file that cannot be read or written as safetensors (io/)
 #pragma once
 
@@ -45,6 +47,14 @@ class AllocationError : public std::bad_alloc {
   std::shared_ptr<const std::string> message_;  // shared: copying an exception must not throw
 };
 
+/// A NaN or infinity found where training cannot go on (see detect_anomaly in autograd.hpp and
+/// the Trainer): the message names the op, gradient or parameter, and the epoch and step when
+/// they are known.
+class NonFiniteError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// A file that cannot be read or written as safetensors, or whose tensors do not fit the model
 /// they are loaded into. The message names the operation, the file and, where one is at fault,
 /// the tensor.
@@ -61,6 +71,11 @@ namespace tinytorch::detail {
 template <class... Args>
 [[noreturn]] void fail_shape(fmt::format_string<Args...> format, Args&&... args) {
   throw ShapeError(fmt::format(format, std::forward<Args>(args)...));
+}
+
+/// A value as error messages show it: "nan" whatever the sign bit ("-nan" only confuses).
+inline std::string number_text(float v) {
+  return v != v ? std::string("nan") : fmt::format("{}", v);
 }
 
 /// Throws std::invalid_argument with a formatted message.

@@ -184,23 +184,100 @@ Trainer::Trainer(Module& model, Optimizer& optimizer, LossFn loss,
   }
 }
 
+namespace {
+
+/// "gradient of parameter '0.weight' [4, 8] holds nan at element 3" for the first tensor of
+/// `tensors` (the optimizer's parameters, or their gradients when `grads`) that is not finite;
+/// "" when all are. Names are looked up only then: the success path allocates nothing.
+std::string first_non_finite(const std::vector<Tensor>& params, const Module& model, bool grads) {
+  for (const Tensor& p : params) {
+    const Tensor t = grads ? p.grad() : p;
+    if (!t.defined()) continue;
+    const float* v = t.data().data();
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      if (std::isfinite(v[i])) continue;
+      std::string name = "(not in the model)";
+      for (const auto& [n, named] : model.named_parameters()) {
+        if (named.same(p)) name = "'" + n + "'";
+      }
+      return fmt::format("{}parameter {} {} holds {} at element {}", grads ? "gradient of " : "",
+                         name, shape_str(t.shape()), detail::number_text(v[i]), i);
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 float Trainer::train_batch(const Batch& batch, std::size_t index) {
   check_batch("train_epoch", batch);
+  const std::mt19937 rng = detail::rng();  // to replay the batch if something goes wrong
   const Tensor loss = loss_(model_(batch[0]), batch[1]);
   const float value = loss.item();
   // Stop before backward: a NaN would otherwise spread silently into every parameter.
   if (!std::isfinite(value)) {
-    throw std::runtime_error(fmt::format("train_epoch: loss is {} at epoch {}, step {} (batch {})",
-                                         value, epoch_, step_, index));
+    fail_non_finite("loss is " + detail::number_text(value), batch, index, rng);
   }
   loss.backward();  // unscaled: accumulated gradients add up, as in the course
+  // A finite loss can still give NaN gradients (a NaN input that max pooling passed over, a
+  // 0·inf): they must not reach the optimizer either.
+  const std::string bad = first_non_finite(optimizer_.params(), model_, true);
+  if (!bad.empty()) fail_non_finite(bad, batch, index, rng);
   return value;
+}
+
+void Trainer::fail_non_finite(const std::string& found, const Batch& batch, std::size_t index,
+                              const std::mt19937& rng) {
+  const std::string origin = replay_with_anomaly_detection(batch, rng);
+  throw NonFiniteError(
+      fmt::format("train_epoch: {} at epoch {}, step {} (batch {}){}; the optimizer did not step",
+                  found, epoch_, step_, index, origin.empty() ? "" : "; replayed with " + origin));
+}
+
+std::string Trainer::replay_with_anomaly_detection(const Batch& batch, const std::mt19937& rng) {
+  // What the replay may change is saved first: gradients (handles: the replay accumulates
+  // into fresh ones), buffers (BatchNorm's running statistics move in training mode) and the
+  // generator (Dropout draws the same masks again from the saved state).
+  std::vector<Tensor> grads;
+  for (Tensor p : optimizer_.params()) {  // handles: zero_grad() reaches the parameter
+    grads.push_back(p.grad());
+    p.zero_grad();
+  }
+  std::vector<std::pair<Tensor, Tensor>> buffers;
+  for (const auto& [name, b] : model_.named_buffers()) buffers.emplace_back(b, b.clone());
+  const std::mt19937 rng_now = detail::rng();
+  detail::rng() = rng;
+  std::string origin;
+  try {
+    DetectAnomalyGuard anomaly;
+    anomaly.set_position(epoch_, step_);
+    anomaly.set_names(model_.state_dict());
+    loss_(model_(batch[0]), batch[1]).backward();
+  } catch (const NonFiniteError& e) {
+    origin = e.what();
+  } catch (const std::exception&) {  // the replay is a diagnosis; it must not hide the error
+  }
+  detail::rng() = rng_now;
+  for (auto& [live, saved] : buffers) live.data() = saved.data();
+  for (std::size_t i = 0; i < grads.size(); ++i) {
+    Tensor p = optimizer_.params()[i];
+    p.set_grad(grads[i]);
+  }
+  return origin;
 }
 
 void Trainer::apply_update() {
   if (grad_clip_norm_) clip_grad_norm(model_.parameters(), *grad_clip_norm_);
   optimizer_.step();
   optimizer_.zero_grad();
+  // Finite gradients can still overflow a parameter (a huge learning rate): say so at once.
+  const std::string bad = first_non_finite(optimizer_.params(), model_, false);
+  if (!bad.empty()) {
+    throw NonFiniteError(fmt::format(
+        "train_epoch: the optimizer step at epoch {}, step {} left {} (from finite gradients; "
+        "lr is {})",
+        epoch_, step_, bad, optimizer_.lr()));
+  }
   ++step_;
 }
 

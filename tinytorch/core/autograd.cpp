@@ -671,6 +671,16 @@ double weighted_sum(const Tensor& out, const Array& weights) {
 
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
                           const std::vector<Tensor>& inputs, float eps, double atol, double rtol) {
+  if (!f) detail::fail_arg("gradcheck: the function is empty");
+  if (!(eps > 0.0f) || !std::isfinite(eps)) {
+    detail::fail_arg("gradcheck: eps must be finite and > 0, got {}", eps);
+  }
+  if (!(atol >= 0.0) || !(rtol >= 0.0)) {
+    detail::fail_arg("gradcheck: atol and rtol must be >= 0, got {} and {}", atol, rtol);
+  }
+  for (std::size_t k = 0; k < inputs.size(); ++k) {
+    if (!inputs[k].defined()) detail::fail_arg("gradcheck: input {} is undefined", k);
+  }
   GradcheckResult result;
   // Analytic: gradient of Σ f(x)·r for a fixed random r, so every output element matters.
   for (Tensor t : inputs) t.zero_grad();

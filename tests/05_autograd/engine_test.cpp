@@ -303,7 +303,7 @@ TEST(AutogradGiven, BackwardOnANonScalarWithoutGradientIsRejected) {
       "backward: called on a non-scalar tensor of shape [2] without a gradient");
 }
 
-TEST(Autograd, BackwardOnATensorThatNeedsNoGradSaysWhy) {
+TEST(AutogradGiven, BackwardOnATensorThatNeedsNoGradSaysWhy) {
   const Tensor x({1, 2});
   const Tensor loss = (x * 2.0f).sum();
   expect_throw_with<std::logic_error>(
@@ -317,7 +317,7 @@ TEST(Autograd, BackwardOnATensorThatNeedsNoGradSaysWhy) {
       "does not require grad");
 }
 
-TEST(Autograd, BackwardOfALossComputedUnderNoGradNamesTheGuard) {
+TEST(AutogradGiven, BackwardOfALossComputedUnderNoGradNamesTheGuard) {
   Tensor w({1, 2}, true);
   Tensor loss;
   {
@@ -328,7 +328,7 @@ TEST(Autograd, BackwardOfALossComputedUnderNoGradNamesTheGuard) {
   expect_throw_with<std::logic_error>([&] { loss.backward(); }, "does not require grad");
 }
 
-TEST(Autograd, BackwardWithAGradientOfTheWrongShapeIsRejected) {
+TEST(AutogradGiven, BackwardWithAGradientOfTheWrongShapeIsRejected) {
   Tensor x({1, 2}, true);
   expect_throw_with<ShapeError>(
       [&] {

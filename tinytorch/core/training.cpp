@@ -186,9 +186,9 @@ Trainer::Trainer(Module& model, Optimizer& optimizer, LossFn loss,
 
 namespace {
 
-/// "gradient of parameter '0.weight' [4, 8] holds nan at element 3" for the first tensor of
-/// `tensors` (the optimizer's parameters, or their gradients when `grads`) that is not finite;
-/// "" when all are. Names are looked up only then: the success path allocates nothing.
+/// "gradient of parameter '0.weight' [4, 8] holds nan at element 3" for the first of `params`
+/// (or of their gradients, when `grads`) that is not finite; "" when all are. Names are looked
+/// up only then: the success path allocates nothing.
 std::string first_non_finite(const std::vector<Tensor>& params, const Module& model, bool grads) {
   for (const Tensor& p : params) {
     const Tensor t = grads ? p.grad() : p;

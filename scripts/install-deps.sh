@@ -7,6 +7,7 @@ packages=(
   libopenblas-dev                        # cblas_sgemm
   libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
   libgtest-dev libbenchmark-dev          # tests and benchmarks
+  clang-14 libclang-rt-14-dev            # the fuzz preset: libFuzzer, ASan and UBSan runtimes
   dataset-fashion-mnist                  # LeNet-5 milestone data (/usr/share/datasets/fashion-mnist)
 )
 if [ "$(id -u)" -ne 0 ]; then

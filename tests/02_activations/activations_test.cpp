@@ -1,6 +1,7 @@
 // Module 02 — Activations: known values and properties of ReLU, Sigmoid, Tanh and GELU,
 // and the Module wrappers around them.
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -62,6 +63,20 @@ TEST(Activations, ReluOfThreeNegativesAndOnePositiveHasThreeZeros) {
 }
 
 // ---- tanh -------------------------------------------------------------------------------
+
+TEST(Activations, ReluLetsNaNThroughSoTheLossShowsIt) {
+  // As in PyTorch: a NaN input must not come out as 0, or a finite loss hides it while
+  // backward writes NaN into the weights.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  const Tensor y = relu(Tensor({nan, -1.0f, 2.0f, -inf, inf}));
+  EXPECT_TRUE(std::isnan(y.data()(0)));
+  EXPECT_EQ(y.data()(1), 0.0f);
+  EXPECT_EQ(y.data()(2), 2.0f);
+  EXPECT_EQ(y.data()(3), 0.0f);
+  EXPECT_EQ(y.data()(4), inf);
+  EXPECT_TRUE(std::isnan(ReLU()(Tensor({{nan}})).item()));
+}
 
 TEST(Activations, TanhMatchesReferenceValues) {
   expect_near(tanh(Tensor({-2, 0, 2})), Tensor({-0.964028f, 0, 0.964028f}), 1e-6f);

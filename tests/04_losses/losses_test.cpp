@@ -45,6 +45,21 @@ TEST(LossesGiven, MseRejectsMismatchedShapesInsteadOfBroadcasting) {
       "mse_loss: prediction [3, 1] and target [3] must have the same shape");
 }
 
+TEST(LossesGiven, MseAndBinaryCrossEntropyOfAnEmptyBatchAreErrorsNotNaN) {
+  expect_throw_with<ShapeError>([] { mse_loss(Tensor::zeros({0}), Tensor::zeros({0})); },
+                                "mse_loss: empty batch (prediction [0])");
+  expect_throw_with<ShapeError>(
+      [] {
+        MSELoss()(Tensor::zeros({0, 3}), Tensor::zeros({0, 3}));
+      },
+      "mse_loss: empty batch (prediction [0, 3])");
+  expect_throw_with<ShapeError>(
+      [] {
+        binary_cross_entropy(Tensor::zeros({0, 1}), Tensor::zeros({0, 1}));
+      },
+      "binary_cross_entropy: empty batch (probabilities [0, 1])");
+}
+
 // ---- cross-entropy ----------------------------------------------------------------------
 
 TEST(Losses, CrossEntropyMatchesTheKnownValue) {

@@ -1,6 +1,7 @@
 // Module 06 — Optimizers: the course's known update values for SGD, Adam and AdamW, the
 // base-class contract and bad arguments.
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -73,14 +74,60 @@ TEST(OptimizerGiven, ParameterThatDoesNotRequireGradIsRejectedByIndex) {
 TEST(OptimizerGiven, BadHyperParametersAreRejected) {
   Tensor p = param_with_grad();
   expect_throw_with<std::invalid_argument>([&] { SGD({p}, -0.1f); },
-                                           "learning rate must be >= 0, got -0.1");
+                                           "learning rate must be finite and >= 0, got -0.1");
   expect_throw_with<std::invalid_argument>([&] { SGD({p}, 0.1f, -0.5f); },
-                                           "SGD: momentum must be >= 0, got -0.5");
+                                           "SGD: momentum must be finite and >= 0, got -0.5");
   expect_throw_with<std::invalid_argument>(
       [&] {
         Adam({p}, 0.1f, {1.0f, 0.999f});
       },
       "Adam: betas must be in [0, 1), got (1, 0.999)");
+}
+
+TEST(OptimizerGiven, SettingsThatAreNotFiniteOrOutOfRangeAreRejected) {
+  Tensor p = param_with_grad();
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  expect_throw_with<std::invalid_argument>(
+      [&] { SGD({p}, inf); }, "optimizer: learning rate must be finite and >= 0, got inf");
+  expect_throw_with<std::invalid_argument>(
+      [&] { SGD({p}, nan); }, "optimizer: learning rate must be finite and >= 0, got nan");
+  expect_throw_with<std::invalid_argument>([&] { SGD({p}, 0.1f, inf); },
+                                           "SGD: momentum must be finite and >= 0, got inf");
+  expect_throw_with<std::invalid_argument>(
+      [&] { SGD({p}, 0.1f, 0.0f, -1e-4f); },
+      "SGD: weight_decay must be finite and >= 0, got -0.0001");
+  expect_throw_with<std::invalid_argument>(
+      [&] {
+        Adam({p}, 0.1f, {0.9f, 0.999f}, 0.0f);
+      },
+      "Adam: eps must be finite and > 0, got 0");
+  expect_throw_with<std::invalid_argument>(
+      [&] {
+        Adam({p}, 0.1f, {0.9f, 0.999f}, nan);
+      },
+      "Adam: eps must be finite and > 0, got nan");
+  expect_throw_with<std::invalid_argument>(
+      [&] {
+        AdamW({p}, 0.1f, {0.9f, 0.999f}, 1e-8f, nan);
+      },
+      "Adam: weight_decay must be finite and >= 0, got nan");
+  expect_throw_with<std::invalid_argument>(
+      [&] {
+        Adam({p}, 0.1f, {nan, 0.999f});
+      },
+      "Adam: betas must be in [0, 1), got (nan, 0.999)");
+}
+
+TEST(OptimizerGiven, SetLrRejectsAValueThatIsNegativeOrNotFiniteAndKeepsTheOldOne) {
+  SGD opt({param_with_grad()}, 0.1f);
+  for (const float bad :
+       {-1.0f, std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()}) {
+    expect_throw_with<std::invalid_argument>(
+        [&] { opt.set_lr(bad); },
+        fmt::format("set_lr: learning rate must be finite and >= 0, got {}", bad));
+  }
+  EXPECT_EQ(opt.lr(), 0.1f);
 }
 
 TEST(Optimizer, ParametersWithoutAGradientAreSkipped) {

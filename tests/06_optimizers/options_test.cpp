@@ -77,9 +77,9 @@ TEST(OptimizerOptions, AdamWDefaultsToDecoupledDecayOfOneHundredth) {
 TEST(OptimizerOptionsGiven, BadValuesAreCheckedAsInThePositionalForm) {
   Tensor p = param_with_grad();
   expect_throw_with<std::invalid_argument>([&] { SGD({p}, SGDOptions(-1.0f)); },
-                                           "learning rate must be >= 0, got -1");
+                                           "learning rate must be finite and >= 0, got -1");
   expect_throw_with<std::invalid_argument>([&] { SGD({p}, SGDOptions().momentum(-0.5f)); },
-                                           "SGD: momentum must be >= 0, got -0.5");
+                                           "SGD: momentum must be finite and >= 0, got -0.5");
   expect_throw_with<std::invalid_argument>(
       [&] {
         Adam({p}, AdamOptions().betas({1.0f, 0.9f}));

@@ -1,6 +1,7 @@
 // Module 06 — optimizer state: state_dict/load_state_dict round trips give identical later
 // steps, and the SGD momentum accessors used by checkpointing.
 #include <functional>
+#include <limits>
 #include <vector>
 
 #include <tinytorch/core/optimizers.hpp>
@@ -122,6 +123,79 @@ TEST(OptimizerStateGiven, StateWithAMissingEntryIsRejected) {
   state["m.0"] = Tensor::zeros({3});
   expect_throw_with<std::invalid_argument>([&] { opt.load_state_dict(state); },
                                            "state has no entry 'm.1'");
+}
+
+TEST(OptimizerStateGiven, AStepCountThatIsNoWholeNumberIsRejected) {
+  // -1 used to become 2^64 - 1 (and 1e30 or NaN undefined behaviour) in the cast to size_t.
+  Problem p;
+  Adam opt(p.params());
+  for (const float bad : {-1.0f, 0.5f, 1e30f, std::numeric_limits<float>::quiet_NaN()}) {
+    OptimizerState state = opt.state_dict();
+    state["step_count"] = Tensor::scalar(bad);
+    expect_throw_with<std::invalid_argument>(
+        [&] { opt.load_state_dict(state); },
+        fmt::format("optimizer: state 'step_count' must be a whole number in [0, 2^53], got {}",
+                    bad));
+  }
+  EXPECT_EQ(opt.step_count(), 0u);
+}
+
+TEST(OptimizerStateGiven, ALearningRateThatIsNegativeOrNotFiniteIsRejected) {
+  Problem p;
+  SGD opt(p.params(), 0.1f);
+  OptimizerState state = opt.state_dict();
+  state["lr"] = Tensor::scalar(-0.5f);
+  expect_throw_with<std::invalid_argument>(
+      [&] { opt.load_state_dict(state); },
+      "optimizer: state 'lr' must be finite and >= 0, got -0.5");
+  state["lr"] = Tensor::zeros({2});
+  expect_throw_with<std::invalid_argument>(
+      [&] { opt.check_state_dict(state); },
+      "optimizer: state 'lr' must hold one number, got shape [2]");
+  EXPECT_EQ(opt.lr(), 0.1f);
+}
+
+TEST(OptimizerStateGiven, AStateThatFailsChangesNothingEvenWhenItsFirstEntriesFit) {
+  // step_count, lr and m are fine, v is not: they used to be set before v was checked.
+  Problem p;
+  Adam opt(p.params(), 0.01f);
+  OptimizerState bad;
+  bad["step_count"] = Tensor::scalar(9.0f);
+  bad["lr"] = Tensor::scalar(0.5f);
+  bad["m.0"] = Tensor::ones({3});
+  bad["m.1"] = Tensor::ones({2, 2});
+  bad["v.0"] = Tensor({1.0f, -1.0f, 1.0f});  // a second moment is never negative
+  bad["v.1"] = Tensor::ones({2, 2});
+  expect_throw_with<std::invalid_argument>(
+      [&] { opt.load_state_dict(bad); },
+      "optimizer: state 'v.0' holds -1 at element 1; expected finite values >= 0");
+  EXPECT_EQ(opt.step_count(), 0u);
+  EXPECT_EQ(opt.lr(), 0.01f);
+  EXPECT_EQ(opt.state_dict().count("m.0"), 0u);  // still no moments at all
+}
+
+TEST(OptimizerStateGiven, EntriesThisOptimizerDoesNotKeepAreRejected) {
+  Problem p;
+  Adam adam(p.params());
+  OptimizerState state;
+  state["momentum.0"] = Tensor::zeros({3});
+  expect_throw_with<std::invalid_argument>(
+      [&] { adam.load_state_dict(state); },
+      "optimizer: state has an entry 'momentum.0' that this optimizer does not keep (it keeps "
+      "'step_count', 'lr', 'm.<i>', 'v.<i>'); is it the state of another optimizer?");
+  state.clear();
+  state["m.2"] = Tensor::zeros({3});
+  expect_throw_with<std::invalid_argument>(
+      [&] { adam.load_state_dict(state); },
+      "optimizer: state has 'm.2' but the optimizer has 2 parameters");
+  state.clear();
+  state["m.01"] = Tensor::zeros({3});
+  expect_throw_with<std::invalid_argument>([&] { adam.load_state_dict(state); },
+                                           "entry 'm.01' that this optimizer does not keep");
+  state.clear();
+  state["m.0"] = Tensor();
+  expect_throw_with<std::invalid_argument>([&] { adam.load_state_dict(state); },
+                                           "optimizer: state 'm.0' is an undefined tensor");
 }
 
 // ---- SGD momentum accessors ---------------------------------------------------------------

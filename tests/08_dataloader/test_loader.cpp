@@ -1,5 +1,6 @@
 // Module 08 — Dataset, TensorDataset, default_collate and DataLoader.
 #include <algorithm>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <type_traits>
@@ -322,6 +323,19 @@ TEST(DataLoader, BatchOutsideThePassThrows) {
   EXPECT_EQ(loader.batch(2)[1].size(), 1u);
   expect_throw_with<std::out_of_range>([&] { loader.batch(3); },
                                        "DataLoader: batch 3 out of range for a pass of 3 batches");
+}
+
+TEST(DataLoader, ABatchSizeOfSizeMaxGivesOneBatchOfEverySample) {
+  // ceil(5 / SIZE_MAX) computed as (5 + SIZE_MAX - 1) / SIZE_MAX wraps to 0 batches.
+  const std::size_t huge = std::numeric_limits<std::size_t>::max();
+  DataLoader loader(numbered(5), huge);
+  EXPECT_EQ(loader.size(), 1u);
+  EXPECT_EQ(labels_of_pass(loader), iota_floats(5));
+  EXPECT_EQ(DataLoader(numbered(5), DataLoaderOptions(huge).drop_last(true)).size(), 0u);
+  DataLoader half(numbered(5), huge / 2 + 1);
+  EXPECT_EQ(half.size(), 1u);
+  expect_throw_with<std::out_of_range>([&] { half.batch(2); },
+                                       "DataLoader: batch 2 out of range for a pass of 1 batches");
 }
 
 TEST(DataLoaderGiven, BatchSizeZeroOrNoDatasetThrows) {

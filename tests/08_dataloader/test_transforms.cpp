@@ -100,5 +100,20 @@ TEST(Transforms, BadInputGivesClearErrors) {
       [&] { TransformDataset(base, RandomHorizontalFlip(), 3).get(0); }, "field 3 does not exist");
 }
 
+TEST(TransformsGiven, CropPaddingWhoseDoubleOverflowsIsRejected) {
+  // 3 + 2 * (2^63 + 1) wraps to 5 in 64 bits: a 2x2 crop used to "fit" and index far outside.
+  const std::size_t padding = (std::size_t{1} << 63) + 1;
+  expect_throw_with<ShapeError>(
+      [&] {
+        RandomCrop(2, 2, padding)(Tensor::zeros({3, 3}));
+      },
+      "RandomCrop: padding 9223372036854775809 on a side of 3 is too large");
+  expect_throw_with<ShapeError>(
+      [] {
+        RandomCrop(2, 2, std::size_t{1} << 62)(Tensor::zeros({1, 3, 3}));
+      },
+      "RandomCrop: padding 4611686018427387904 on a side of 3 is too large");
+}
+
 }  // namespace
 }  // namespace tinytorch

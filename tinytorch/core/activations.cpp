@@ -10,11 +10,12 @@ namespace tinytorch {
 
 namespace {
 
-// y[i] = max(0, x[i]) for n elements.
+// y[i] = max(0, x[i]) for n elements; a NaN stays NaN (as in PyTorch), so the loss shows it.
 void relu_forward(const float* x, float* y, std::size_t n) {
-  // Hint: max(0, x) element by element; a plain loop over the raw memory.
+  // Hint: max(0, x) element by element, a plain loop over the raw memory; but a NaN must stay
+  // NaN (as in PyTorch) so that the loss shows it: x < 0 ? 0 : x.
   // BEGIN SOLUTION 02_activations relu
-  for (std::size_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  for (std::size_t i = 0; i < n; ++i) y[i] = x[i] < 0.0f ? 0.0f : x[i];
   // END SOLUTION
 }
 

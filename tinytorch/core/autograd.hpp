@@ -18,8 +18,11 @@
 //   { NoGradGuard guard; auto y = x * 2.0f; }  // y records no node
 #pragma once
 
+#include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <tinytorch/core/tensor.hpp>
@@ -43,6 +46,42 @@ class NoGradGuard {
 
 /// Course parity: autograd is always on here; this is a no-op kept for readers of the course.
 inline void enable_autograd() {}
+
+/// Anomaly detection, as torch.autograd.detect_anomaly, for hand-written training loops (the
+/// Trainer replays a batch this way when its loss or gradients go bad). While a guard is alive
+/// on this thread, every op that records a node checks its output, and backward checks every
+/// gradient a node returns; the first NaN or infinity throws NonFiniteError naming the op (and
+/// which input already held it) or the backward node and the input whose gradient it is, with
+/// the position set below. Off by default: it costs one pass over every output and gradient.
+///
+///   DetectAnomalyGuard anomaly;
+///   anomaly.set_names(model.state_dict());          // parameters by name in the error
+///   for (std::size_t epoch = 0; ...; ++epoch)
+///     for (std::size_t step = 0; ...; ++step) {
+///       anomaly.set_position(epoch, step);          // named in the error
+///       Tensor loss = cross_entropy(model(x), y);   // a NaN stops here, at its op...
+///       loss.backward();                            // ...or here, at its gradient,
+///       optimizer.step();                           // before it reaches the weights
+///     }
+class DetectAnomalyGuard {
+ public:
+  DetectAnomalyGuard();
+  ~DetectAnomalyGuard();  ///< restores what was set before (guards nest)
+  DetectAnomalyGuard(const DetectAnomalyGuard&) = delete;
+  DetectAnomalyGuard& operator=(const DetectAnomalyGuard&) = delete;
+
+  /// The epoch and step that errors name from now on.
+  void set_position(std::size_t epoch, std::size_t step);
+  /// Names for tensors (a model's state_dict()), so errors say "parameter '0.weight'".
+  void set_names(std::vector<std::pair<std::string, Tensor>> named);
+
+ private:
+  struct Saved;
+  std::unique_ptr<Saved> saved_;
+};
+
+/// Is anomaly detection on for this thread?
+bool anomaly_detection_enabled();
 
 /// A backward node. `inputs` are the tensors the op consumed; apply() turns the gradient of
 /// the op's output into one gradient per input (an empty Array where no gradient is needed).
@@ -112,6 +151,11 @@ std::vector<Array> gradients(Grads&&... grads) {
   (out.push_back(std::forward<Grads>(grads)), ...);
   return out;
 }
+
+/// With anomaly detection on (DetectAnomalyGuard): throws NonFiniteError if a gradient that
+/// `node` returned for `grad_out` holds a NaN or infinity. The backward engine calls it after
+/// every node; with detection off it returns at once.
+void check_gradients(const Node& node, const Array& grad_out, const std::vector<Array>& grads);
 
 /// out = a + b:  da = g, db = g (each summed back to its shape)
 struct AddBackward : Node {

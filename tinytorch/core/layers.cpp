@@ -94,6 +94,7 @@ Linear::Linear(std::size_t in_features, std::size_t out_features, bool use_bias)
     detail::fail_arg("Linear: expected positive sizes, got in_features={} out_features={}",
                      in_features, out_features);
   }
+  detail::checked_numel("Linear", {in_features, out_features});
   weight = register_parameter("weight", linear_init_weight(in_features, out_features));
   if (use_bias) bias = register_parameter("bias", Tensor::zeros({out_features}));
 }

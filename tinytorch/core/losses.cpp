@@ -70,6 +70,9 @@ Tensor mse_loss(const Tensor& pred, const Tensor& target) {
     detail::fail_shape("mse_loss: prediction {} and target {} must have the same shape",
                        shape_str(pred.shape()), shape_str(target.shape()));
   }
+  if (pred.size() == 0) {  // the mean of nothing is NaN, which no one wants as a loss
+    detail::fail_shape("mse_loss: empty batch (prediction {})", shape_str(pred.shape()));
+  }
   Tensor out = Tensor::scalar(mse_forward(pred.data().data(), target.data().data(), pred.size()));
   if (detail::should_record({&pred, &target}))
     return detail::attach(out, std::make_shared<detail::MseBackward>(pred, target));
@@ -122,6 +125,10 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
     detail::fail_shape(
         "binary_cross_entropy: probabilities {} and targets {} must have the same shape",
         shape_str(probs.shape()), shape_str(targets.shape()));
+  }
+  if (probs.size() == 0) {
+    detail::fail_shape("binary_cross_entropy: empty batch (probabilities {})",
+                       shape_str(probs.shape()));
   }
   Tensor out =
       Tensor::scalar(bce_forward(probs.data().data(), targets.data().data(), probs.size()));

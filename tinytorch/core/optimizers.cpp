@@ -1,11 +1,31 @@
 // Module 06 — Optimizers. Each update is one loop over raw parameter memory: no temporaries.
 #include <tinytorch/core/optimizers.hpp>
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <system_error>
 
 #include <tinytorch/detail/common.hpp>
 
 namespace tinytorch {
+
+namespace {
+
+void check_learning_rate(const char* op, float lr) {
+  if (!(lr >= 0.0f) || !std::isfinite(lr)) {
+    detail::fail_arg("{}: learning rate must be finite and >= 0, got {}", op, lr);
+  }
+}
+
+/// A setting that must be finite and >= 0 (momentum, weight decay).
+void check_setting(const char* op, const char* name, float value) {
+  if (!(value >= 0.0f) || !std::isfinite(value)) {
+    detail::fail_arg("{}: {} must be finite and >= 0, got {}", op, name, value);
+  }
+}
+
+}  // namespace
 
 Optimizer::Optimizer(std::vector<Tensor> params, float lr) : params_(std::move(params)), lr_(lr) {
   for (std::size_t i = 0; i < params_.size(); ++i) {
@@ -14,7 +34,12 @@ Optimizer::Optimizer(std::vector<Tensor> params, float lr) : params_(std::move(p
                        i);
     }
   }
-  if (!(lr >= 0.0f)) detail::fail_arg("optimizer: learning rate must be >= 0, got {}", lr);
+  check_learning_rate("optimizer", lr);
+}
+
+void Optimizer::set_lr(float lr) {
+  check_learning_rate("set_lr", lr);
+  lr_ = lr;
 }
 
 void Optimizer::zero_grad() {
@@ -37,44 +62,134 @@ void Optimizer::save_buffers(const std::string& name, OptimizerState& state) con
   }
 }
 
-void Optimizer::load_buffers(const std::string& name, const OptimizerState& state) {
-  if (state.count(name + ".0") == 0) {  // saved before the first step: start from zero again
-    buffers_.erase(name);
-    return;
-  }
-  // Check every entry before touching anything, so a bad state leaves the optimizer as it was.
-  std::vector<Tensor> loaded(params_.size());
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    auto it = state.find(fmt::format("{}.{}", name, i));
-    if (it == state.end()) detail::fail_arg("optimizer: state has no entry '{}.{}'", name, i);
-    if (it->second.shape() != params_[i].shape()) {
-      detail::fail_shape("optimizer: state '{}.{}' has shape {}, parameter {} has {}", name, i,
-                         shape_str(it->second.shape()), i, shape_str(params_[i].shape()));
-    }
-    loaded[i] = it->second.clone();
-  }
-  buffers_[name] = std::move(loaded);
-}
-
 OptimizerState Optimizer::state_dict() const {
   OptimizerState state;
   state["step_count"] = Tensor::scalar(static_cast<float>(step_count_));
   state["lr"] = Tensor::scalar(lr_);
+  for (const BufferKind& kind : buffer_kinds()) save_buffers(kind.name, state);
   return state;
 }
 
+// ---- loading a state: everything is checked before anything changes ---------------------
+
+namespace {
+
+constexpr float kMaxStepCount = 9007199254740992.0f;  // 2^53: beyond it, counts are not exact
+
+/// "m.12" → ("m", 12). False unless the key ends in ".<index>" written canonically.
+bool split_buffer_key(const std::string& key, std::string& kind, std::size_t& index) {
+  const std::size_t dot = key.rfind('.');
+  if (dot == std::string::npos || dot + 1 == key.size()) return false;
+  const char* first = key.data() + dot + 1;
+  const char* last = key.data() + key.size();
+  const auto [end, ec] = std::from_chars(first, last, index);
+  if (ec != std::errc() || end != last || std::to_string(index) != std::string(first, last)) {
+    return false;
+  }
+  kind = key.substr(0, dot);
+  return true;
+}
+
+/// The value of a one-element state entry ("step_count", "lr").
+float one_number(const char* key, const Tensor& t) {
+  if (!t.defined() || t.size() != 1) {
+    detail::fail_arg("optimizer: state '{}' must hold one number, got {}", key,
+                     t.defined() ? "shape " + shape_str(t.shape()) : "an undefined tensor");
+  }
+  return t.data().data()[0];
+}
+
+void check_buffer_values(const std::string& key, const Tensor& t, bool non_negative) {
+  const float* v = t.data().data();
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (!std::isfinite(v[i]) || (non_negative && v[i] < 0.0f)) {
+      detail::fail_arg("optimizer: state '{}' holds {} at element {}; expected finite values{}",
+                       key, detail::number_text(v[i]), i, non_negative ? " >= 0" : "");
+    }
+  }
+}
+
+}  // namespace
+
+void Optimizer::check_state_dict(const OptimizerState& state) const {
+  if (auto it = state.find("step_count"); it != state.end()) {
+    const float steps = one_number("step_count", it->second);
+    if (!(steps >= 0.0f && steps <= kMaxStepCount && steps == std::floor(steps))) {
+      detail::fail_arg("optimizer: state 'step_count' must be a whole number in [0, 2^53], got {}",
+                       steps);
+    }
+  }
+  if (auto it = state.find("lr"); it != state.end()) {
+    const float lr = one_number("lr", it->second);
+    if (!(lr >= 0.0f) || !std::isfinite(lr)) {
+      detail::fail_arg("optimizer: state 'lr' must be finite and >= 0, got {}", lr);
+    }
+  }
+  const std::vector<BufferKind> kinds = buffer_kinds();
+  std::vector<std::size_t> counts(kinds.size(), 0);
+  for (const auto& [key, t] : state) {
+    if (key == "step_count" || key == "lr") continue;
+    std::string name;
+    std::size_t index = 0;
+    const bool is_buffer = split_buffer_key(key, name, index);
+    const auto kind = std::find_if(kinds.begin(), kinds.end(),
+                                   [&](const BufferKind& k) { return k.name == name; });
+    if (!is_buffer || kind == kinds.end()) {
+      std::vector<std::string> kept;
+      for (const BufferKind& k : kinds) kept.push_back("'" + k.name + ".<i>'");
+      detail::fail_arg(
+          "optimizer: state has an entry '{}' that this optimizer does not keep (it keeps "
+          "'step_count', 'lr'{}{}); is it the state of another optimizer?",
+          key, kept.empty() ? "" : ", ", fmt::join(kept, ", "));
+    }
+    if (index >= params_.size()) {
+      detail::fail_arg("optimizer: state has '{}' but the optimizer has {} parameters", key,
+                       params_.size());
+    }
+    if (!t.defined()) detail::fail_arg("optimizer: state '{}' is an undefined tensor", key);
+    if (t.shape() != params_[index].shape()) {
+      detail::fail_shape("optimizer: state '{}' has shape {}, parameter {} has {}", key,
+                         shape_str(t.shape()), index, shape_str(params_[index].shape()));
+    }
+    check_buffer_values(key, t, kind->non_negative);
+    ++counts[static_cast<std::size_t>(kind - kinds.begin())];
+  }
+  // A kind is absent (saved before the first step) or there for every parameter.
+  for (std::size_t k = 0; k < kinds.size(); ++k) {
+    if (counts[k] == 0 || counts[k] == params_.size()) continue;
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+      if (state.count(fmt::format("{}.{}", kinds[k].name, i)) == 0) {
+        detail::fail_arg("optimizer: state has no entry '{}.{}'", kinds[k].name, i);
+      }
+    }
+  }
+}
+
 void Optimizer::load_state_dict(const OptimizerState& state) {
-  auto steps = state.find("step_count");
-  if (steps != state.end()) step_count_ = static_cast<std::size_t>(steps->second.item());
-  auto lr = state.find("lr");
-  if (lr != state.end()) lr_ = lr->second.item();
+  check_state_dict(state);
+  // Copies first: once they exist nothing below can fail, so the optimizer changes entirely.
+  std::map<std::string, std::vector<Tensor>> loaded;
+  for (const BufferKind& kind : buffer_kinds()) {
+    if (state.count(kind.name + ".0") == 0) continue;  // saved before the first step: zeros
+    std::vector<Tensor>& list = loaded[kind.name];
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+      list.push_back(state.at(fmt::format("{}.{}", kind.name, i)).clone());
+    }
+  }
+  if (auto it = state.find("step_count"); it != state.end()) {
+    step_count_ = static_cast<std::size_t>(it->second.data().data()[0]);
+  }
+  if (auto it = state.find("lr"); it != state.end()) lr_ = it->second.data().data()[0];
+  for (const BufferKind& kind : buffer_kinds()) buffers_.erase(kind.name);
+  for (auto& [name, list] : loaded) buffers_[name] = std::move(list);
 }
 
 // ---- SGD --------------------------------------------------------------------------------
 
 SGD::SGD(std::vector<Tensor> params, float lr, float momentum, float weight_decay)
     : Optimizer(std::move(params), lr), momentum_(momentum), weight_decay_(weight_decay) {
-  if (!(momentum >= 0.0f)) detail::fail_arg("SGD: momentum must be >= 0, got {}", momentum);
+  check_setting("SGD", "momentum", momentum);
+  check_setting("SGD", "weight_decay", weight_decay);
 }
 
 void SGD::step() {
@@ -120,18 +235,7 @@ void SGD::set_momentum_state(const std::vector<Tensor>& state) {
     named[fmt::format("momentum.{}", i)] =
         state[i].defined() ? state[i] : Tensor::zeros(params_[i].shape());
   }
-  load_buffers("momentum", named);
-}
-
-OptimizerState SGD::state_dict() const {
-  OptimizerState state = Optimizer::state_dict();
-  save_buffers("momentum", state);
-  return state;
-}
-
-void SGD::load_state_dict(const OptimizerState& state) {
-  Optimizer::load_state_dict(state);
-  load_buffers("momentum", state);
+  load_state_dict(named);  // only momentum entries: the step count and lr stay
 }
 
 // ---- Adam / AdamW -----------------------------------------------------------------------
@@ -146,6 +250,10 @@ Adam::Adam(std::vector<Tensor> params, float lr, std::pair<float, float> betas, 
   if (!(beta1_ >= 0.0f && beta1_ < 1.0f && beta2_ >= 0.0f && beta2_ < 1.0f)) {
     detail::fail_arg("Adam: betas must be in [0, 1), got ({}, {})", beta1_, beta2_);
   }
+  if (!(eps > 0.0f) || !std::isfinite(eps)) {
+    detail::fail_arg("Adam: eps must be finite and > 0, got {}", eps);
+  }
+  check_setting("Adam", "weight_decay", weight_decay);
 }
 
 void Adam::step() {
@@ -181,19 +289,6 @@ void Adam::adam_step(bool decoupled) {
     }
   }
   // END SOLUTION
-}
-
-OptimizerState Adam::state_dict() const {
-  OptimizerState state = Optimizer::state_dict();
-  save_buffers("m", state);
-  save_buffers("v", state);
-  return state;
-}
-
-void Adam::load_state_dict(const OptimizerState& state) {
-  Optimizer::load_state_dict(state);
-  load_buffers("m", state);
-  load_buffers("v", state);
 }
 
 }  // namespace tinytorch

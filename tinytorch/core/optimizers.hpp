@@ -43,18 +43,35 @@ class Optimizer {
   const std::vector<Tensor>& params() const { return params_; }
   std::size_t step_count() const { return step_count_; }
   float lr() const { return lr_; }
-  void set_lr(float lr) { lr_ = lr; }
+  /// A finite learning rate >= 0 (otherwise std::invalid_argument, and lr() is unchanged).
+  void set_lr(float lr);
 
-  /// Copies of the optimizer's buffers and step count.
+  /// Copies of the optimizer's buffers, its step count and its learning rate.
   virtual OptimizerState state_dict() const;
-  /// Restores buffers saved by state_dict(); shapes must match the parameters.
+  /// Checks a state as load_state_dict does, and changes nothing: "step_count" a whole number
+  /// in [0, 2^53], "lr" finite and >= 0, each buffer ("m.0") one this optimizer keeps, for a
+  /// parameter it has, of that parameter's shape and finite (Adam's "v" also >= 0), every
+  /// parameter's entry present. Throws std::invalid_argument (ShapeError for shapes) naming
+  /// the entry.
+  virtual void check_state_dict(const OptimizerState& state) const;
+  /// Restores a state saved by state_dict(), after check_state_dict: a state that does not fit
+  /// leaves the optimizer exactly as it was.
   virtual void load_state_dict(const OptimizerState& state);
 
  protected:
+  /// A kind of per-parameter buffer the optimizer keeps: its name in the state ("momentum"
+  /// for "momentum.0", "momentum.1", ...) and whether its values can never be negative.
+  struct BufferKind {
+    std::string name;
+    bool non_negative = false;
+  };
+  /// The buffers a state of this optimizer may hold (none for the base class).
+  virtual std::vector<BufferKind> buffer_kinds() const { return {}; }
+
   /// Lazily created zero buffers, one per parameter (momentum, Adam moments).
   std::vector<Tensor>& buffers(const std::string& name);
+  /// Adds copies of the buffers `name` (if they exist yet) to `state` as "name.0", "name.1"...
   void save_buffers(const std::string& name, OptimizerState& state) const;
-  void load_buffers(const std::string& name, const OptimizerState& state);
 
   std::vector<Tensor> params_;
   std::size_t step_count_ = 0;
@@ -165,8 +182,9 @@ class SGD : public Optimizer {
   std::vector<Tensor> get_momentum_state() const;
   /// Sets the momentum buffers; the count must match the parameters.
   void set_momentum_state(const std::vector<Tensor>& state);
-  OptimizerState state_dict() const override;
-  void load_state_dict(const OptimizerState& state) override;
+
+ protected:
+  std::vector<BufferKind> buffer_kinds() const override { return {{"momentum", false}}; }
 
  private:
   float momentum_, weight_decay_;
@@ -181,8 +199,6 @@ class Adam : public Optimizer {
       : Adam(std::move(params), options.lr(), options.betas(), options.eps(),
              options.weight_decay()) {}
   void step() override;
-  OptimizerState state_dict() const override;
-  void load_state_dict(const OptimizerState& state) override;
 
   float beta1() const { return beta1_; }
   float beta2() const { return beta2_; }
@@ -192,6 +208,8 @@ class Adam : public Optimizer {
  protected:
   /// The shared Adam step; `decoupled` selects AdamW's decay.
   void adam_step(bool decoupled);
+  /// First moments m, and second moments v (never negative: √v would be NaN).
+  std::vector<BufferKind> buffer_kinds() const override { return {{"m", false}, {"v", true}}; }
 
  private:
   float beta1_, beta2_, eps_, weight_decay_;

@@ -43,14 +43,23 @@ Geometry geometry(const char* op, const Shape& x, std::size_t kh, std::size_t kw
     detail::fail_shape("{}: expected 4-D input [N, C, H, W], got {}", op, shape_str(x));
   }
   check_window(op, kh, kw, stride);
-  if (kh > x[2] + 2 * pad || kw > x[3] + 2 * pad) {
+  // A window over an empty image would read only padding: there is no pixel to point at.
+  if (x[2] == 0 || x[3] == 0) {
+    detail::fail_shape("{}: input {} has an empty {}x{} image; expected H and W >= 1", op,
+                       shape_str(x), x[2], x[3]);
+  }
+  const std::size_t padded_h = detail::padded_length(op, x[2], pad);
+  const std::size_t padded_w = detail::padded_length(op, x[3], pad);
+  if (kh > padded_h || kw > padded_w) {
     detail::fail_shape(
         "{}: kernel {}x{} is larger than the padded input {}x{} (input {}, padding {})", op, kh, kw,
-        x[2] + 2 * pad, x[3] + 2 * pad, shape_str(x), pad);
+        padded_h, padded_w, shape_str(x), pad);
   }
   Geometry g{x[0], x[1], x[2], x[3], kh, kw, stride, pad, 0, 0};
   g.ho = output_length(g.h, kh, stride, pad);
   g.wo = output_length(g.w, kw, stride, pad);
+  detail::checked_numel(op, {g.n, g.c, g.ho, g.wo});         // the output
+  detail::checked_numel(op, {g.c, g.kh, g.kw, g.ho, g.wo});  // one image's windows (im2col)
   return g;
 }
 
@@ -79,9 +88,10 @@ inline Span taps_inside(std::size_t o, std::size_t kernel, std::size_t size, con
 std::size_t conv_output_size(std::size_t in, std::size_t kernel, std::size_t stride,
                              std::size_t padding) {
   check_window("conv_output_size", kernel, kernel, stride);
-  if (kernel > in + 2 * padding) {
+  const std::size_t padded = detail::padded_length("conv_output_size", in, padding);
+  if (kernel > padded) {
     detail::fail_shape("conv_output_size: kernel {} is larger than the padded input {}", kernel,
-                       in + 2 * padding);
+                       padded);
   }
   return output_length(in, kernel, stride, padding);
 }
@@ -346,10 +356,14 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, std::si
 
 namespace {
 
-void check_pool_padding(const char* op, const Geometry& g) {
-  if (2 * g.pad > g.kh || 2 * g.pad > g.kw) {
-    detail::fail_arg("{}: padding {} must be at most half the kernel {}x{}", op, g.pad, g.kh, g.kw);
+void check_pool_padding(const char* op, std::size_t pad, std::size_t kh, std::size_t kw) {
+  if (pad > kh / 2 || pad > kw / 2) {  // 2·pad > k, without computing 2·pad
+    detail::fail_arg("{}: padding {} must be at most half the kernel {}x{}", op, pad, kh, kw);
   }
+}
+
+void check_pool_padding(const char* op, const Geometry& g) {
+  check_pool_padding(op, g.pad, g.kh, g.kw);
 }
 
 // if (value > best) { best = value; index = candidate; } — strict >, so that the first
@@ -914,6 +928,7 @@ Conv2d::Conv2d(std::size_t in_channels, std::size_t out_channels, KernelSize ker
                      out_channels);
   }
   check_window("Conv2d", kernel.first, kernel.second, stride);
+  detail::checked_numel("Conv2d", {out_channels, in_channels, kernel.first, kernel.second});
   weight = register_parameter(
       "weight", conv_init_weight(out_channels, in_channels, kernel.first, kernel.second));
   if (use_bias) bias = register_parameter("bias", Tensor::zeros({out_channels}));
@@ -936,6 +951,7 @@ std::string Conv2d::repr() const {
 Pool2d::Pool2d(const char* op, KernelSize kernel, std::size_t stride, std::size_t padding)
     : kernel_size(kernel), stride(stride == 0 ? kernel.first : stride), padding(padding) {
   check_window(op, kernel.first, kernel.second, this->stride);
+  check_pool_padding(op, padding, kernel.first, kernel.second);
 }
 
 std::string Pool2d::repr() const {

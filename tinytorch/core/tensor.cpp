@@ -92,19 +92,13 @@ Tensor::Tensor(std::initializer_list<NestedList> items, bool requires_grad) {
 }
 
 Tensor Tensor::from(const float* data, std::size_t count, const Shape& shape, bool requires_grad) {
-  std::size_t elements = 1;
-  for (std::size_t d : shape) {
-    if (d != 0 && elements > std::numeric_limits<std::size_t>::max() / d) {
-      detail::fail_shape("Tensor::from: shape {} has too many elements", shape_str(shape));
-    }
-    elements *= d;
-  }
+  const std::size_t elements = detail::checked_numel("Tensor::from", shape);
   if (count != elements) {
     detail::fail_shape("Tensor::from: {} values cannot fill shape {}, which has {} elements", count,
                        shape_str(shape), elements);
   }
   if (data == nullptr && count > 0) detail::fail_arg("Tensor::from: data is null");
-  Array a = Array::from_shape(shape);
+  Array a = detail::make_array("Tensor::from", shape);
   std::copy(data, data + count, a.data());
   return Tensor(std::move(a), requires_grad);
 }
@@ -119,37 +113,55 @@ Tensor Tensor::scalar(float value, bool requires_grad) {
   return Tensor(std::move(a), requires_grad);
 }
 
-Tensor Tensor::full(const Shape& shape, float value, bool requires_grad) {
-  Array a = Array::from_shape(shape);
+namespace {
+
+Array filled(const char* op, const Shape& shape, float value) {
+  Array a = detail::make_array(op, shape);
   a.fill(value);
-  return Tensor(std::move(a), requires_grad);
+  return a;
+}
+
+}  // namespace
+
+Tensor Tensor::full(const Shape& shape, float value, bool requires_grad) {
+  return Tensor(filled("full", shape, value), requires_grad);
 }
 
 Tensor Tensor::zeros(const Shape& shape, bool requires_grad) {
-  return full(shape, 0.0f, requires_grad);
+  return Tensor(filled("zeros", shape, 0.0f), requires_grad);
 }
 
 Tensor Tensor::ones(const Shape& shape, bool requires_grad) {
-  return full(shape, 1.0f, requires_grad);
+  return Tensor(filled("ones", shape, 1.0f), requires_grad);
 }
 
 Tensor Tensor::arange(float start, float stop, float step) {
+  if (!std::isfinite(start) || !std::isfinite(stop) || !std::isfinite(step)) {
+    detail::fail_arg("arange: start, stop and step must be finite, got {}, {} and {}", start, stop,
+                     step);
+  }
   if (step == 0.0f) detail::fail_arg("arange: step must be non-zero, got 0");
   const double count = std::ceil((static_cast<double>(stop) - start) / step);
-  Array a = Array::from_shape({count > 0 ? static_cast<std::size_t>(count) : 0});
+  // Compared as doubles: converting a count beyond size_t (1e30) to an integer is undefined.
+  if (count > static_cast<double>(detail::kMaxElements)) {
+    detail::fail_arg(
+        "arange: [{}, {}) in steps of {} has {:.3g} elements; a tensor holds at most 2^61 - 1",
+        start, stop, step, count);
+  }
+  Array a = detail::make_array("arange", {count > 0 ? static_cast<std::size_t>(count) : 0});
   for (std::size_t i = 0; i < a.size(); ++i) a(i) = start + static_cast<float>(i) * step;
   return Tensor(std::move(a));
 }
 
 Tensor Tensor::randn(const Shape& shape, bool requires_grad) {
-  Array a = Array::from_shape(shape);
+  Array a = detail::make_array("randn", shape);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   for (float& v : a) v = normal(detail::rng());
   return Tensor(std::move(a), requires_grad);
 }
 
 Tensor Tensor::rand(const Shape& shape, bool requires_grad) {
-  Array a = Array::from_shape(shape);
+  Array a = detail::make_array("rand", shape);
   std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
   for (float& v : a) v = uniform(detail::rng());
   return Tensor(std::move(a), requires_grad);
@@ -466,9 +478,25 @@ Shape reshape_target(const Shape& from, std::size_t size, const std::vector<long
   // END SOLUTION
 }
 
+// The request's explicit dimensions must fit a tensor before the exercise multiplies them (as
+// long, where an overflow is undefined): an empty tensor must not become [2^32, 2^32].
+void check_reshape_request(const Shape& from, const std::vector<long>& request) {
+  Shape explicit_dims;
+  for (long d : request) {
+    if (d >= 0) explicit_dims.push_back(static_cast<std::size_t>(d));
+  }
+  try {
+    detail::checked_numel("reshape", explicit_dims);
+  } catch (const ShapeError&) {
+    detail::fail_shape("reshape: [{}] asks for more than 2^61 - 1 elements; the tensor {} has {}",
+                       fmt::join(request, ", "), shape_str(from), detail::product(from));
+  }
+}
+
 }  // namespace
 
 Tensor Tensor::reshape(const std::vector<long>& shape) const {
+  check_reshape_request(this->shape(), shape);
   const Shape target = reshape_target(this->shape(), size(), shape);
   Array out = data();
   out.reshape(target);
@@ -586,6 +614,7 @@ Tensor Tensor::index_select(const std::vector<std::size_t>& indices) const {
   }
   Shape out_shape = shape();
   out_shape[0] = indices.size();
+  detail::checked_numel("index_select", out_shape);
   Tensor out(gather_rows(data(), indices, out_shape));
   if (detail::should_record({this})) {
     return detail::attach(out, std::make_shared<detail::SliceBackward>(*this, indices));
@@ -598,7 +627,7 @@ Tensor stack(const std::vector<Tensor>& tensors) {
   const Shape item = tensors[0].shape();
   Shape out_shape{tensors.size()};
   out_shape.insert(out_shape.end(), item.begin(), item.end());
-  Array out = Array::from_shape(out_shape);
+  Array out = detail::make_array("stack", out_shape);
   const std::size_t n = tensors[0].size();
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     if (tensors[i].data().shape() != tensors[0].data().shape()) {

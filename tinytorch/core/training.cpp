@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <stdexcept>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +24,8 @@ using nlohmann::json;
 CosineSchedule::CosineSchedule(float max_lr, float min_lr, std::size_t total_epochs)
     : max_lr_(max_lr), min_lr_(min_lr), total_epochs_(total_epochs) {
   if (total_epochs == 0) detail::fail_arg("CosineSchedule: total_epochs must be >= 1, got 0");
+  if (!std::isfinite(max_lr))
+    detail::fail_arg("CosineSchedule: max_lr must be finite, got {}", max_lr);
   if (!(min_lr >= 0.0f && min_lr <= max_lr)) {
     detail::fail_arg("CosineSchedule: need 0 <= min_lr <= max_lr, got min_lr {} and max_lr {}",
                      min_lr, max_lr);
@@ -180,23 +184,100 @@ Trainer::Trainer(Module& model, Optimizer& optimizer, LossFn loss,
   }
 }
 
+namespace {
+
+/// "gradient of parameter '0.weight' [4, 8] holds nan at element 3" for the first of `params`
+/// (or of their gradients, when `grads`) that is not finite; "" when all are. Names are looked
+/// up only then: the success path allocates nothing.
+std::string first_non_finite(const std::vector<Tensor>& params, const Module& model, bool grads) {
+  for (const Tensor& p : params) {
+    const Tensor t = grads ? p.grad() : p;
+    if (!t.defined()) continue;
+    const float* v = t.data().data();
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      if (std::isfinite(v[i])) continue;
+      std::string name = "(not in the model)";
+      for (const auto& [n, named] : model.named_parameters()) {
+        if (named.same(p)) name = "'" + n + "'";
+      }
+      return fmt::format("{}parameter {} {} holds {} at element {}", grads ? "gradient of " : "",
+                         name, shape_str(t.shape()), detail::number_text(v[i]), i);
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 float Trainer::train_batch(const Batch& batch, std::size_t index) {
   check_batch("train_epoch", batch);
+  const std::mt19937 rng = detail::rng();  // to replay the batch if something goes wrong
   const Tensor loss = loss_(model_(batch[0]), batch[1]);
   const float value = loss.item();
   // Stop before backward: a NaN would otherwise spread silently into every parameter.
   if (!std::isfinite(value)) {
-    throw std::runtime_error(fmt::format("train_epoch: loss is {} at epoch {}, step {} (batch {})",
-                                         value, epoch_, step_, index));
+    fail_non_finite("loss is " + detail::number_text(value), batch, index, rng);
   }
   loss.backward();  // unscaled: accumulated gradients add up, as in the course
+  // A finite loss can still give NaN gradients (a NaN input that max pooling passed over, a
+  // 0·inf): they must not reach the optimizer either.
+  const std::string bad = first_non_finite(optimizer_.params(), model_, true);
+  if (!bad.empty()) fail_non_finite(bad, batch, index, rng);
   return value;
+}
+
+void Trainer::fail_non_finite(const std::string& found, const Batch& batch, std::size_t index,
+                              const std::mt19937& rng) {
+  const std::string origin = replay_with_anomaly_detection(batch, rng);
+  throw NonFiniteError(
+      fmt::format("train_epoch: {} at epoch {}, step {} (batch {}){}; the optimizer did not step",
+                  found, epoch_, step_, index, origin.empty() ? "" : "; replayed with " + origin));
+}
+
+std::string Trainer::replay_with_anomaly_detection(const Batch& batch, const std::mt19937& rng) {
+  // What the replay may change is saved first: gradients (handles: the replay accumulates
+  // into fresh ones), buffers (BatchNorm's running statistics move in training mode) and the
+  // generator (Dropout draws the same masks again from the saved state).
+  std::vector<Tensor> grads;
+  for (Tensor p : optimizer_.params()) {  // handles: zero_grad() reaches the parameter
+    grads.push_back(p.grad());
+    p.zero_grad();
+  }
+  std::vector<std::pair<Tensor, Tensor>> buffers;
+  for (const auto& [name, b] : model_.named_buffers()) buffers.emplace_back(b, b.clone());
+  const std::mt19937 rng_now = detail::rng();
+  detail::rng() = rng;
+  std::string origin;
+  try {
+    DetectAnomalyGuard anomaly;
+    anomaly.set_position(epoch_, step_);
+    anomaly.set_names(model_.state_dict());
+    loss_(model_(batch[0]), batch[1]).backward();
+  } catch (const NonFiniteError& e) {
+    origin = e.what();
+  } catch (const std::exception&) {  // the replay is a diagnosis; it must not hide the error
+  }
+  detail::rng() = rng_now;
+  for (auto& [live, saved] : buffers) live.data() = saved.data();
+  for (std::size_t i = 0; i < grads.size(); ++i) {
+    Tensor p = optimizer_.params()[i];
+    p.set_grad(grads[i]);
+  }
+  return origin;
 }
 
 void Trainer::apply_update() {
   if (grad_clip_norm_) clip_grad_norm(model_.parameters(), *grad_clip_norm_);
   optimizer_.step();
   optimizer_.zero_grad();
+  // Finite gradients can still overflow a parameter (a huge learning rate): say so at once.
+  const std::string bad = first_non_finite(optimizer_.params(), model_, false);
+  if (!bad.empty()) {
+    throw NonFiniteError(fmt::format(
+        "train_epoch: the optimizer step at epoch {}, step {} left {} (from finite gradients; "
+        "lr is {})",
+        epoch_, step_, bad, optimizer_.lr()));
+  }
   ++step_;
 }
 
@@ -302,19 +383,14 @@ EvalResult Trainer::evaluate(const std::vector<Batch>& batches) {
 namespace {
 
 constexpr const char* kCheckpointFormat = "tinytorch-checkpoint-1";
+constexpr const char* kLoad = "load_checkpoint";
+/// Counts (epochs, steps) are whole numbers up to 2^53, exact in a double and far from a wrap.
+constexpr std::uint64_t kMaxCount = std::uint64_t{1} << 53;
 
 // JSON has no NaN/Inf: non-finite values (an evaluation that diverged) are stored as null.
 json floats_to_json(const std::vector<float>& values) {
   json out = json::array();
   for (float v : values) out.push_back(std::isfinite(v) ? json(v) : json(nullptr));
-  return out;
-}
-
-std::vector<float> floats_from_json(const json& values) {
-  std::vector<float> out;
-  for (const json& v : values) {
-    out.push_back(v.is_null() ? std::numeric_limits<float>::quiet_NaN() : v.get<float>());
-  }
   return out;
 }
 
@@ -325,26 +401,73 @@ json history_to_json(const History& h) {
           {"learning_rates", floats_to_json(h.learning_rates)}};
 }
 
-History history_from_json(const json& j) {
-  History h;
-  h.train_loss = floats_from_json(j.at("train_loss"));
-  h.eval_loss = floats_from_json(j.at("eval_loss"));
-  h.eval_accuracy = floats_from_json(j.at("eval_accuracy"));
-  h.learning_rates = floats_from_json(j.at("learning_rates"));
-  return h;
-}
-
 std::string scheduler_to_json(const std::optional<CosineSchedule>& s) {
   if (!s) return "null";
   return json{{"max_lr", s->max_lr()}, {"min_lr", s->min_lr()}, {"total_epochs", s->total_epochs()}}
       .dump();
 }
 
-std::optional<CosineSchedule> scheduler_from_json(const json& j) {
-  if (j.is_null()) return std::nullopt;
-  return CosineSchedule(j.at("max_lr").get<float>(), j.at("min_lr").get<float>(),
-                        j.at("total_epochs").get<std::size_t>());
-}
+/// Reads the metadata of one checkpoint; every error names the file and the field.
+class MetadataReader {
+ public:
+  MetadataReader(const std::string& path, const Metadata& meta) : path_(path), meta_(meta) {}
+
+  template <class... Args>
+  [[noreturn]] void fail(fmt::format_string<Args...> format, Args&&... args) const {
+    throw SerializationError(
+        fmt::format("{}: {}: {}", kLoad, path_, fmt::format(format, std::forward<Args>(args)...)));
+  }
+
+  /// The JSON text stored under `key`.
+  json field(const std::string& key) const {
+    auto it = meta_.find(key);
+    if (it == meta_.end()) fail("metadata has no '{}'", key);
+    try {
+      return json::parse(it->second);
+    } catch (const json::exception&) {
+      fail("metadata '{}' is not JSON: '{}'", key, shown(it->second));
+    }
+  }
+
+  /// The one checked parse of a count (epoch, step, total_epochs): a JSON integer in
+  /// [0, 2^53]. "-1" (which get<size_t>() wraps to 2^64 - 1), "1e300" (undefined as an
+  /// integer), "2.5" and "18446744073709551616" are errors.
+  std::size_t count(const std::string& field, const json& value) const {
+    if (!value.is_number_unsigned() || value.get<std::uint64_t>() > kMaxCount) {
+      fail("metadata '{}' must be a whole number in [0, 2^53], got {}", field, shown(value.dump()));
+    }
+    return static_cast<std::size_t>(value.get<std::uint64_t>());
+  }
+
+  /// A float: a JSON number within float range, or null (a value that was not finite) when
+  /// `null_is_nan`.
+  float number(const std::string& field, const json& value, bool null_is_nan) const {
+    if (null_is_nan && value.is_null()) return std::numeric_limits<float>::quiet_NaN();
+    if (!value.is_number() ||
+        std::abs(value.get<double>()) > static_cast<double>(std::numeric_limits<float>::max())) {
+      fail("metadata '{}' must be a number within float range{}, got {}", field,
+           null_is_nan ? " or null" : "", shown(value.dump()));
+    }
+    return static_cast<float>(value.get<double>());
+  }
+
+  std::vector<float> numbers(const std::string& field, const json& history) const {
+    const auto it = history.find(field);
+    if (it == history.end() || !it->is_array()) {
+      fail("metadata 'history' must hold a list '{}'", field);
+    }
+    std::vector<float> out;
+    for (const json& v : *it) out.push_back(number("history." + field, v, true));
+    return out;
+  }
+
+ private:
+  static std::string shown(const std::string& text) {
+    return text.size() > 40 ? text.substr(0, 40) + "..." : text;
+  }
+  const std::string& path_;
+  const Metadata& meta_;
+};
 
 /// What the metadata of a checkpoint holds, parsed before anything in the Trainer changes.
 struct CheckpointInfo {
@@ -354,13 +477,32 @@ struct CheckpointInfo {
   History history;
 };
 
-const std::string& metadata_field(const std::string& path, const Metadata& meta,
-                                  const std::string& key) {
-  auto it = meta.find(key);
-  if (it == meta.end()) {
-    throw SerializationError(fmt::format("load_checkpoint: {}: metadata has no '{}'", path, key));
+std::optional<CosineSchedule> read_scheduler(const MetadataReader& in) {
+  const json j = in.field("scheduler");
+  if (j.is_null()) return std::nullopt;
+  if (!j.is_object() || !j.contains("max_lr") || !j.contains("min_lr") ||
+      !j.contains("total_epochs")) {
+    in.fail("metadata 'scheduler' must be null or hold max_lr, min_lr and total_epochs");
   }
-  return it->second;
+  const float max_lr = in.number("scheduler.max_lr", j["max_lr"], false);
+  const float min_lr = in.number("scheduler.min_lr", j["min_lr"], false);
+  const std::size_t total = in.count("scheduler.total_epochs", j["total_epochs"]);
+  try {
+    return CosineSchedule(max_lr, min_lr, total);
+  } catch (const std::invalid_argument& e) {
+    in.fail("metadata 'scheduler' does not make a schedule: {}", e.what());
+  }
+}
+
+History read_history(const MetadataReader& in) {
+  const json j = in.field("history");
+  if (!j.is_object()) in.fail("metadata 'history' must be a JSON object");
+  History h;
+  h.train_loss = in.numbers("train_loss", j);
+  h.eval_loss = in.numbers("eval_loss", j);
+  h.eval_accuracy = in.numbers("eval_accuracy", j);
+  h.learning_rates = in.numbers("learning_rates", j);
+  return h;
 }
 
 CheckpointInfo parse_checkpoint_info(const std::string& path, const Metadata& meta) {
@@ -372,24 +514,41 @@ CheckpointInfo parse_checkpoint_info(const std::string& path, const Metadata& me
                     "load(model, path)",
                     path, kCheckpointFormat));
   }
+  const MetadataReader in(path, meta);
   CheckpointInfo info;
-  try {
-    info.epoch = json::parse(metadata_field(path, meta, "epoch")).get<std::size_t>();
-    info.step = json::parse(metadata_field(path, meta, "step")).get<std::size_t>();
-    info.training_mode = json::parse(metadata_field(path, meta, "training_mode")).get<bool>();
-    info.scheduler = scheduler_from_json(json::parse(metadata_field(path, meta, "scheduler")));
-    info.history = history_from_json(json::parse(metadata_field(path, meta, "history")));
-  } catch (const json::exception& e) {
-    throw SerializationError(
-        fmt::format("load_checkpoint: {}: malformed metadata ({})", path, e.what()));
-  }
+  info.epoch = in.count("epoch", in.field("epoch"));
+  info.step = in.count("step", in.field("step"));
+  const json mode = in.field("training_mode");
+  if (!mode.is_boolean()) in.fail("metadata 'training_mode' must be true or false");
+  info.training_mode = mode.get<bool>();
+  info.scheduler = read_scheduler(in);
+  info.history = read_history(in);
   return info;
 }
 
-OptimizerState optimizer_tensors(const TensorMap& tensors) {
+bool starts_with(const std::string& s, const char* prefix) {
+  return s.compare(0, std::char_traits<char>::length(prefix), prefix) == 0;
+}
+
+/// The optimizer's part of a checkpoint ("optimizer.m.0" → "m.0"), checked as the optimizer
+/// would load it; a tensor that belongs to neither model nor optimizer is an error too.
+OptimizerState checked_optimizer_state(const std::string& path, const TensorMap& tensors,
+                                       const Optimizer& optimizer) {
   OptimizerState state;
   for (const auto& [key, t] : tensors) {
-    if (key.compare(0, 10, "optimizer.") == 0) state[key.substr(10)] = t;
+    if (starts_with(key, "optimizer.")) {
+      state[key.substr(10)] = t;
+    } else if (!starts_with(key, "model.")) {
+      throw SerializationError(
+          fmt::format("load_checkpoint: {}: tensor '{}' belongs to neither the model ('model.') "
+                      "nor the optimizer ('optimizer.')",
+                      path, key));
+    }
+  }
+  try {
+    optimizer.check_state_dict(state);
+  } catch (const std::invalid_argument& e) {
+    throw SerializationError(fmt::format("load_checkpoint: {}: {}", path, e.what()));
   }
   return state;
 }
@@ -412,12 +571,13 @@ void Trainer::save_checkpoint(const std::string& path) const {
 void Trainer::load_checkpoint(const std::string& path) {
   Metadata metadata;
   const TensorMap tensors = load_safetensors(path, &metadata);
-  // Metadata and model tensors are checked before anything changes: a checkpoint of another
-  // model leaves this one as it was.
+  // The whole file is checked before anything changes (metadata, model tensors, optimizer
+  // state): a checkpoint that does not fit leaves model, optimizer and Trainer as they were.
   CheckpointInfo info = parse_checkpoint_info(path, metadata);
   const detail::CheckedState model_state =
       detail::check_state_dict("load_checkpoint", path, model_, tensors, "model.", true);
-  optimizer_.load_state_dict(optimizer_tensors(tensors));
+  const OptimizerState optimizer_state = checked_optimizer_state(path, tensors, optimizer_);
+  optimizer_.load_state_dict(optimizer_state);
   model_state.apply();
   epoch_ = info.epoch;
   step_ = info.step;

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <functional>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -69,8 +70,13 @@ class Trainer {
           std::optional<CosineSchedule> scheduler = std::nullopt,
           std::optional<float> grad_clip_norm = std::nullopt);
 
-  /// One pass over `loader` in training mode; returns the mean loss per update. A non-finite
-  /// loss throws std::runtime_error naming the epoch and step.
+  /// One pass over `loader` in training mode; returns the mean loss per update. A NaN or
+  /// infinity in the loss or in a parameter's gradient throws NonFiniteError before the
+  /// optimizer writes it into the weights, naming the epoch, step and batch, the parameter,
+  /// and (found by replaying the batch under DetectAnomalyGuard) the first op or backward node
+  /// that made it; the model's gradients and buffers are left as the failing batch made them.
+  /// A step that turns a parameter non-finite from finite gradients (a huge learning rate)
+  /// throws too, naming the parameter, right after that step.
   float train_epoch(DataLoader& loader, std::size_t accumulation_steps = 1);
   /// The same over batches already in memory, in their order (no DataLoader needed).
   float train_epoch(const std::vector<Batch>& batches, std::size_t accumulation_steps = 1);
@@ -96,10 +102,18 @@ class Trainer {
   float run_epoch(Batches& batches, std::size_t accumulation_steps);
   template <class Batches>
   EvalResult run_evaluation(Batches& batches);
-  /// Forward, loss, finiteness check and backward of one batch; returns the batch loss.
+  /// Forward, loss, finiteness check, backward and gradient check of one batch; returns the
+  /// batch loss.
   float train_batch(const Batch& batch, std::size_t index);
-  /// Clip (if asked), optimizer step, zero_grad, ++step.
+  /// Clip (if asked), optimizer step, zero_grad, parameter check, ++step.
   void apply_update();
+  /// Throws NonFiniteError: `found` at the current epoch and step, and what a replay of
+  /// `batch` from generator state `rng` under anomaly detection names as its origin.
+  [[noreturn]] void fail_non_finite(const std::string& found, const Batch& batch, std::size_t index,
+                                    const std::mt19937& rng);
+  /// Runs `batch` again under DetectAnomalyGuard; returns its error message ("" if none), and
+  /// puts gradients, buffers and the generator back as they were.
+  std::string replay_with_anomaly_detection(const Batch& batch, const std::mt19937& rng);
   /// Records the epoch's loss, applies the schedule, ++epoch.
   void finish_epoch(float mean_loss);
 

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -58,6 +59,12 @@ class InputFile {
   std::size_t read_some(void* dst, std::size_t n);
   /// Reads exactly n bytes of `what`, or throws naming the byte where the data ended.
   std::vector<std::uint8_t> read_bytes(std::size_t n, const std::string& what);
+  /// Throws, before anything is read, if the file cannot hold n more bytes of `what`: a plain
+  /// file has its size; a gzip file inflates to at most 1032 times its own (deflate's largest
+  /// ratio). So a header that promises gigabytes is refused before they are inflated.
+  void check_can_hold(std::size_t n, const std::string& what) const;
+  /// Throws if the data goes on after what was read (a header that promised too little).
+  void check_at_end(const std::string& what);
   const std::string& path() const { return path_; }
 
  private:
@@ -65,7 +72,8 @@ class InputFile {
   const char* op_;
   std::string path_;
   gzFile file_ = nullptr;
-  std::size_t offset_ = 0;  ///< uncompressed bytes read so far
+  std::size_t offset_ = 0;                  ///< uncompressed bytes read so far
+  std::optional<std::uint64_t> file_size_;  ///< bytes on disk, for a regular file
 };
 
 InputFile::InputFile(const char* op, std::string path) : op_(op), path_(std::move(path)) {
@@ -73,6 +81,10 @@ InputFile::InputFile(const char* op, std::string path) : op_(op), path_(std::mov
   if (!fs::exists(path_, ec)) fail_data("{}: file '{}' is missing (no such file)", op_, path_);
   if (fs::is_directory(path_, ec)) {
     fail_data("{}: '{}' is a directory, expected a file", op_, path_);
+  }
+  if (fs::is_regular_file(path_, ec)) {
+    const std::uintmax_t size = fs::file_size(path_, ec);
+    if (!ec) file_size_ = size;
   }
   file_ = gzopen(path_.c_str(), "rb");
   if (file_ == nullptr) {
@@ -115,9 +127,40 @@ std::size_t InputFile::read_some(void* dst, std::size_t n) {
   return got;
 }
 
+void InputFile::check_can_hold(std::size_t n, const std::string& what) const {
+  if (!file_size_ || offset_ == 0) return;  // a pipe, or nothing read yet to tell gzip apart
+  constexpr std::uint64_t kDeflateRatio = 1032;
+  if (gzdirect(file_) == 1) {  // plain: exactly what is left
+    const std::uint64_t left = *file_size_ > offset_ ? *file_size_ - offset_ : 0;
+    if (n > left) {
+      fail_data(
+          "{}: file '{}' ends early: {} should fill bytes {}..{}, but the data ends at byte {}",
+          op_, path_, what, offset_, offset_ + n, offset_ + left);
+    }
+    return;
+  }
+  const std::uint64_t most = *file_size_ * kDeflateRatio;
+  if (n > most) {
+    fail_data(
+        "{}: file '{}' is too short: {} should fill bytes {}..{}, but {} bytes of gzip data "
+        "inflate to at most {} bytes",
+        op_, path_, what, offset_, offset_ + n, *file_size_, most);
+  }
+}
+
+void InputFile::check_at_end(const std::string& what) {
+  const std::size_t end = offset_;
+  unsigned char extra;
+  if (read_some(&extra, 1) == 1) {
+    fail_data("{}: file '{}' goes on after {}, which end at byte {}; is its header right?", op_,
+              path_, what, end);
+  }
+}
+
 std::vector<std::uint8_t> InputFile::read_bytes(std::size_t n, const std::string& what) {
-  // Grown in steps, so a corrupt header asking for terabytes fails at the truncation check
-  // instead of in one giant allocation.
+  check_can_hold(n, what);
+  // Grown in steps, so a corrupt header asking for more than a stream holds fails at the
+  // truncation check instead of in one giant allocation.
   constexpr std::size_t kStep = std::size_t{16} << 20;
   const std::size_t start = offset_;
   std::vector<std::uint8_t> bytes;
@@ -133,13 +176,50 @@ std::vector<std::uint8_t> InputFile::read_bytes(std::size_t n, const std::string
   return bytes;
 }
 
-std::string read_all(InputFile& in) {
-  std::string text;
-  char buffer[1 << 16];
-  std::size_t got = 0;
-  while ((got = in.read_some(buffer, sizeof buffer)) > 0) text.append(buffer, got);
-  return text;
-}
+/// The lines of a text file, one at a time: memory stays at one line however long the file
+/// (or /dev/zero) goes on.
+class LineReader {
+ public:
+  LineReader(InputFile& in, std::size_t max_line) : in_(in), max_line_(max_line) {}
+
+  /// The next line without its '\n'; false after the last. Throws DatasetError naming the
+  /// line when it is longer than max_line bytes.
+  bool next(std::string& line, std::size_t line_no) {
+    for (;;) {
+      const std::size_t newline = buffer_.find('\n', pos_);
+      if (newline != std::string::npos) {
+        line.assign(buffer_, pos_, newline - pos_);
+        pos_ = newline + 1;
+        return true;
+      }
+      if (buffer_.size() - pos_ > max_line_) {
+        fail_data(
+            "read_digits_csv: file '{}', line {} is longer than {} bytes; a row is 65 small "
+            "integers",
+            in_.path(), line_no, max_line_);
+      }
+      if (end_) {
+        if (pos_ == buffer_.size()) return false;
+        line.assign(buffer_, pos_, std::string::npos);  // the last line has no newline
+        pos_ = buffer_.size();
+        return true;
+      }
+      buffer_.erase(0, pos_);
+      pos_ = 0;
+      char chunk[1 << 16];
+      const std::size_t got = in_.read_some(chunk, sizeof chunk);
+      end_ = got == 0;
+      buffer_.append(chunk, got);
+    }
+  }
+
+ private:
+  InputFile& in_;
+  std::size_t max_line_;
+  std::string buffer_;
+  std::size_t pos_ = 0;
+  bool end_ = false;
+};
 
 // ---- digits CSV -------------------------------------------------------------------------
 
@@ -275,18 +355,18 @@ std::size_t read_idx_labels_header(InputFile& in) {
   return read_be32(in, "the label count");
 }
 
-Tensor read_idx_images(InputFile& in, const IdxImagesHeader& h, std::size_t n) {
-  const std::vector<std::uint8_t> bytes =
-      in.read_bytes(n * h.rows * h.cols, fmt::format("{} images of {}x{}", n, h.rows, h.cols));
-  Array images = Array::from_shape({n, 1, h.rows, h.cols});
+Tensor read_idx_images(InputFile& in, const IdxImagesHeader& h, std::size_t n,
+                       const std::string& what) {
+  const std::vector<std::uint8_t> bytes = in.read_bytes(n * h.rows * h.cols, what);
+  Array images = detail::make_array("read_idx", {n, 1, h.rows, h.cols});
   float* out = images.data();
   for (std::size_t i = 0; i < bytes.size(); ++i) out[i] = static_cast<float>(bytes[i]) / 255.0f;
   return Tensor(std::move(images));
 }
 
-Tensor read_idx_labels(InputFile& in, std::size_t n) {
-  const std::vector<std::uint8_t> bytes = in.read_bytes(n, fmt::format("{} labels", n));
-  Array labels = Array::from_shape({n});
+Tensor read_idx_labels(InputFile& in, std::size_t n, const std::string& what) {
+  const std::vector<std::uint8_t> bytes = in.read_bytes(n, what);
+  Array labels = detail::make_array("read_idx", {n});
   std::copy(bytes.begin(), bytes.end(), labels.data());
   return Tensor(std::move(labels));
 }
@@ -393,20 +473,34 @@ std::string default_digits_path() {
 
 LabeledImages read_digits_csv(const std::string& path) {
   InputFile in("read_digits_csv", path);
-  const std::string content = read_all(in);
-  // Blank lines at the very end are common in hand-edited files; anywhere else they are errors.
-  const std::size_t last = content.find_last_not_of(" \t\r\n");
-  const std::string_view text = last == std::string::npos
-                                    ? std::string_view()
-                                    : std::string_view(content).substr(0, last + 1);
+  // Read line by line with bounds, so an endless stream (/dev/zero, `yes`) is refused instead of
+  // read until memory runs out: a row is ~200 bytes, and 1797 rows make 0.5 MB.
+  constexpr std::size_t kMaxLine = std::size_t{1} << 16;
+  constexpr std::size_t kMaxRows = std::size_t{1} << 20;
+  LineReader lines(in, kMaxLine);
   std::vector<float> pixels, labels;
+  std::string line;
   std::size_t line_no = 0;
-  for (std::size_t start = 0; start < text.size();) {
-    std::size_t stop = text.find('\n', start);
-    if (stop == std::string_view::npos) stop = text.size();  // last line has no newline
-    ++line_no;
-    parse_digits_row(text.substr(start, stop - start), CsvPlace{path, line_no}, pixels, labels);
-    start = stop + 1;
+  std::size_t blank = 0;  // the first of the blank lines just read (0: none); at the very end of
+                          // the file they are fine (hand-edited files have them), elsewhere not
+  while (lines.next(line, line_no + 1)) {
+    if (++line_no > 2 * kMaxRows) {  // blank lines, endlessly
+      fail_data("read_digits_csv: file '{}' has more than {} lines; the digits have 1797", path,
+                2 * kMaxRows);
+    }
+    if (trim(line).empty()) {
+      if (blank == 0) blank = line_no;
+      continue;
+    }
+    if (blank != 0) {  // a row follows: the blank line was inside the data, and an error
+      parse_digits_row("", CsvPlace{path, blank}, pixels, labels);
+      blank = 0;
+    }
+    if (labels.size() == kMaxRows) {
+      fail_data("read_digits_csv: file '{}' has more than {} rows; the digits have 1797", path,
+                kMaxRows);
+    }
+    parse_digits_row(line, CsvPlace{path, line_no}, pixels, labels);
   }
   if (labels.empty()) {
     fail_data("read_digits_csv: file '{}' is empty; expected rows of {} comma-separated integers",
@@ -444,9 +538,18 @@ LabeledImages read_idx(const std::string& images_path, const std::string& labels
               images_path, header.count, labels_path, label_count);
   }
   const std::size_t n = limit > 0 ? std::min(limit, header.count) : header.count;
+  // Both headers against what their files can hold, before a byte of either is inflated.
+  const std::string images_what = fmt::format("{} images of {}x{}", n, header.rows, header.cols);
+  const std::string labels_what = fmt::format("{} labels", n);
+  images_in.check_can_hold(n * header.rows * header.cols, images_what);
+  labels_in.check_can_hold(n, labels_what);
   LabeledImages out;
-  out.images = read_idx_images(images_in, header, n);
-  out.labels = read_idx_labels(labels_in, n);
+  out.images = read_idx_images(images_in, header, n, images_what);
+  out.labels = read_idx_labels(labels_in, n, labels_what);
+  if (n == header.count) {  // all of it was read: nothing may follow
+    images_in.check_at_end(images_what);
+    labels_in.check_at_end(labels_what);
+  }
   return out;
 }
 

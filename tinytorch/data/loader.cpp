@@ -139,7 +139,8 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, std::size_t batch
 
 std::size_t DataLoader::size() const {
   const std::size_t n = dataset_->size(), b = options_.batch_size_;
-  return options_.drop_last_ ? n / b : (n + b - 1) / b;
+  // ceil(n / b) without n + b − 1, which wraps for a batch size near SIZE_MAX.
+  return options_.drop_last_ ? n / b : n / b + (n % b != 0);
 }
 
 DataLoader::Iterator DataLoader::begin() {
@@ -163,11 +164,11 @@ Batch DataLoader::batch(std::size_t b) const {
   // is no collate, else get() each sample and collate.
   // BEGIN SOLUTION 08_dataloader batch
   const std::size_t n = order_.size(), bs = options_.batch_size_;
-  if (b * bs >= n || (options_.drop_last_ && (b + 1) * bs > n)) {
+  if (b >= size()) {  // not b·bs >= n: that product wraps for large batch sizes
     throw std::out_of_range(
         fmt::format("DataLoader: batch {} out of range for a pass of {} batches", b, size()));
   }
-  const std::size_t start = b * bs, stop = std::min(n, start + bs);
+  const std::size_t start = b * bs, stop = start + std::min(bs, n - start);
   const std::vector<std::size_t> indices(order_.begin() + static_cast<std::ptrdiff_t>(start),
                                          order_.begin() + static_cast<std::ptrdiff_t>(stop));
 

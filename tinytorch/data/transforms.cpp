@@ -53,7 +53,8 @@ RandomCrop::RandomCrop(std::size_t height, std::size_t width, std::size_t paddin
 
 Tensor RandomCrop::operator()(const Tensor& image) const {
   const ImageLayout l = layout("RandomCrop", image);
-  const std::size_t padded_h = l.height + 2 * padding_, padded_w = l.width + 2 * padding_;
+  const std::size_t padded_h = detail::padded_length("RandomCrop", l.height, padding_);
+  const std::size_t padded_w = detail::padded_length("RandomCrop", l.width, padding_);
   if (height_ > padded_h || width_ > padded_w) {
     detail::fail_shape(
         "RandomCrop: crop {}x{} is larger than the padded image {}x{} (image {}, padding {})",

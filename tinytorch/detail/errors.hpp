@@ -6,9 +6,17 @@
 //                    "conv2d: expected 4-D input [N, C, H, W], got [32, 64]"
 //   NotImplemented   "09_spatial: conv2d_reference: <hint>" — the module, the exercise and a
 //                    hint; `tito test 09` shows it as "not implemented"
+//   AllocationError  a std::bad_alloc that says what was being allocated:
+//                    "zeros: cannot allocate 256 TiB for shape [70368744177664]"
+//   NonFiniteError   a NaN or infinity where training cannot go on: the loss, an op's output, a
+//                    gradient or a parameter, with the op or parameter and where it happened
+//   SerializationError  a file that cannot be read or written as safetensors (io/)
 #pragma once
 
+#include <memory>
+#include <new>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 #include <fmt/format.h>
@@ -28,6 +36,33 @@ class NotImplemented : public std::logic_error {
   using std::logic_error::logic_error;
 };
 
+/// A std::bad_alloc with a message: the op, the shape and the bytes that could not be had.
+class AllocationError : public std::bad_alloc {
+ public:
+  explicit AllocationError(std::string message)
+      : message_(std::make_shared<const std::string>(std::move(message))) {}
+  const char* what() const noexcept override { return message_->c_str(); }
+
+ private:
+  std::shared_ptr<const std::string> message_;  // shared: copying an exception must not throw
+};
+
+/// A NaN or infinity found where training cannot go on (see detect_anomaly in autograd.hpp and
+/// the Trainer): the message names the op, gradient or parameter, and the epoch and step when
+/// they are known.
+class NonFiniteError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A file that cannot be read or written as safetensors, or whose tensors do not fit the model
+/// they are loaded into. The message names the operation, the file and, where one is at fault,
+/// the tensor.
+class SerializationError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 }  // namespace tinytorch
 
 namespace tinytorch::detail {
@@ -36,6 +71,11 @@ namespace tinytorch::detail {
 template <class... Args>
 [[noreturn]] void fail_shape(fmt::format_string<Args...> format, Args&&... args) {
   throw ShapeError(fmt::format(format, std::forward<Args>(args)...));
+}
+
+/// A value as error messages show it: "nan" whatever the sign bit ("-nan" only confuses).
+inline std::string number_text(float v) {
+  return v != v ? std::string("nan") : fmt::format("{}", v);
 }
 
 /// Throws std::invalid_argument with a formatted message.

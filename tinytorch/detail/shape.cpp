@@ -1,6 +1,8 @@
 #include <tinytorch/detail/shape.hpp>
 
 #include <algorithm>
+#include <cstdint>
+#include <new>
 
 #include <fmt/format.h>
 
@@ -54,6 +56,57 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
   }
   return out;
   // END SOLUTION
+}
+
+std::size_t checked_numel(const char* op, const Shape& shape) {
+  std::size_t nonzero = 1;  // the product of the dimensions other than 0
+  for (std::size_t d : shape) {
+    if (d == 0) continue;
+    if (d > kMaxElements / nonzero) {
+      const bool empty = std::find(shape.begin(), shape.end(), 0) != shape.end();
+      fail_shape(
+          "{}: shape {} is too large: its dimensions{} multiply past 2^61 - 1, the most elements "
+          "a tensor can index",
+          op, shape_str(shape), empty ? " other than 0" : "");
+    }
+    nonzero *= d;
+  }
+  return std::find(shape.begin(), shape.end(), 0) != shape.end() ? 0 : nonzero;
+}
+
+namespace {
+
+std::string byte_size(double bytes) {
+  constexpr const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  constexpr std::size_t kUnits = sizeof units / sizeof units[0];
+  std::size_t u = 0;
+  while (bytes >= 1024.0 && u + 1 < kUnits) {
+    bytes /= 1024.0;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{:.0f} bytes", bytes) : fmt::format("{:.1f} {}", bytes, units[u]);
+}
+
+}  // namespace
+
+Array make_array(const char* op, const Shape& shape) {
+  const std::size_t n = checked_numel(op, shape);
+  try {
+    return Array::from_shape(shape);
+  } catch (const std::bad_alloc&) {
+    throw AllocationError(fmt::format("{}: cannot allocate {} for a tensor of shape {}", op,
+                                      byte_size(static_cast<double>(n) * sizeof(float)),
+                                      shape_str(shape)));
+  }
+}
+
+std::size_t padded_length(const char* op, std::size_t in, std::size_t pad) {
+  constexpr auto kMax = static_cast<std::size_t>(PTRDIFF_MAX);
+  if (in > kMax || pad > (kMax - in) / 2) {
+    fail_shape("{}: padding {} on a side of {} is too large (the padded side must stay below 2^63)",
+               op, pad, in);
+  }
+  return in + 2 * pad;
 }
 
 AxisSplit split_at(const Shape& shape, std::size_t axis) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,23 @@ inline std::size_t product(const Shape& s) {
   for (std::size_t d : s) n *= d;
   return n;
 }
+
+/// The most elements a tensor may have: its bytes must fit a ptrdiff_t, which xtensor's strides
+/// and every pointer difference use (2^61 − 1 floats).
+inline constexpr std::size_t kMaxElements = PTRDIFF_MAX / sizeof(float);
+
+/// The element count of `shape`, checked once for every shape the library makes: the
+/// dimensions, zeros left out, must multiply to at most kMaxElements (an empty tensor's strides
+/// still multiply its other dimensions). Otherwise ShapeError "<op>: shape [...] is too large".
+std::size_t checked_numel(const char* op, const Shape& shape);
+
+/// An uninitialised array of `shape` (checked_numel), whose failed allocation is an
+/// AllocationError naming op, shape and size instead of a bare std::bad_alloc.
+Array make_array(const char* op, const Shape& shape);
+
+/// in + 2·pad (a padded image side), or ShapeError when it would not fit the signed index
+/// arithmetic of the kernels (it is at most PTRDIFF_MAX).
+std::size_t padded_length(const char* op, std::size_t in, std::size_t pad);
 
 /// Maps a possibly negative axis into [0, ndim); throws naming `op` if out of range.
 std::size_t normalize_axis(const char* op, int axis, std::size_t ndim);

@@ -5,17 +5,21 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
+#include <optional>
 #include <system_error>
 #include <tuple>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include <tinytorch/detail/atomic_file.hpp>
 #include <tinytorch/detail/errors.hpp>
+#include <tinytorch/detail/shape.hpp>
 
 // safetensors stores little-endian data; the reader and writer copy raw bytes.
 #if defined(__BYTE_ORDER__)
@@ -74,24 +78,12 @@ std::string build_header(const TensorMap& tensors, const Metadata& metadata) {
   return text;
 }
 
-void write_u64_le(std::ostream& out, std::uint64_t value) {
-  unsigned char bytes[8];
-  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(value >> (8 * i));
-  out.write(reinterpret_cast<const char*>(bytes), 8);
-}
-
-void write_file(const std::string& path, const fs::path& file, const std::string& header,
-                const TensorMap& tensors) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  if (!out) fail("save_safetensors", path, "cannot open '{}' for writing", file.string());
-  write_u64_le(out, header.size());
-  out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  for (const auto& [name, t] : tensors) {
-    out.write(reinterpret_cast<const char*>(t.data().data()),
-              static_cast<std::streamsize>(t.size() * sizeof(float)));
-  }
-  out.close();
-  if (!out) fail("save_safetensors", path, "writing '{}' failed (disk full?)", file.string());
+void write_tensors(detail::AtomicFile& file, const std::string& header, const TensorMap& tensors) {
+  unsigned char length[8];  // u64 little-endian
+  for (int i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>(header.size() >> (8 * i));
+  file.write(length, sizeof length);
+  file.write(header.data(), header.size());
+  for (const auto& [name, t] : tensors) file.write(t.data().data(), t.size() * sizeof(float));
 }
 
 void create_parent_dirs(const std::string& path) {
@@ -108,26 +100,15 @@ void create_parent_dirs(const std::string& path) {
 }  // namespace
 
 void save_safetensors(const std::string& path, const TensorMap& tensors, const Metadata& metadata) {
+  if (path.empty()) detail::fail_arg("save_safetensors: the path is empty");
   check_tensors_to_save(path, tensors);
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) fail("save_safetensors", path, "is a directory");
   const std::string header = build_header(tensors, metadata);
   create_parent_dirs(path);
-  // Written beside the target and renamed: a crash never leaves a half file at `path`.
-  const fs::path tmp(path + ".tmp." + std::to_string(::getpid()));
-  try {
-    write_file(path, tmp, header, tensors);
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw;
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    fail("save_safetensors", path, "cannot move the temporary file into place: {}", ec.message());
-  }
+  // Written to a temporary beside `path`, synced and renamed over it (detail/atomic_file.hpp):
+  // readers and a crash or power loss see the old file or the whole new one, never half.
+  detail::AtomicFile file("save_safetensors", path);
+  write_tensors(file, header, tensors);
+  file.commit();
 }
 
 // ---- reading: the element types --------------------------------------------------------
@@ -204,36 +185,97 @@ const Dtype* find_dtype(const std::string& name) {
 namespace {
 
 constexpr const char* kRead = "load_safetensors";
+/// The largest header the reference reader (the safetensors crate) accepts.
+constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;
 
-std::vector<char> read_whole_file(const std::string& path) {
-  std::error_code ec;
-  const fs::file_status status = fs::status(path, ec);
-  if (status.type() == fs::file_type::not_found) fail(kRead, path, "no such file");
-  if (ec) fail(kRead, path, "cannot access the file: {}", ec.message());
-  if (fs::is_directory(status)) fail(kRead, path, "is a directory, expected a safetensors file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(kRead, path, "cannot open the file for reading");
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail(kRead, path, "read error");
-  return bytes;
+std::string error_text(int error) {
+  return std::error_code(error, std::generic_category()).message();
 }
 
-std::uint64_t read_header_length(const std::string& path, const std::vector<char>& bytes) {
-  if (bytes.size() < 8)
-    fail(kRead, path, "file is {} bytes, too short for the 8-byte header length", bytes.size());
+/// A file read front to back. Regular files know their size, so a header is checked against
+/// what can follow it; pipes and devices (/dev/zero) are read no further than the header says.
+class InputFile {
+ public:
+  explicit InputFile(const std::string& path) : path_(path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) {
+      if (errno == ENOENT) fail(kRead, path_, "no such file");
+      fail(kRead, path_, "cannot open the file: {}", error_text(errno));
+    }
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0)
+      fail(kRead, path_, "cannot look at the file: {}", error_text(errno));
+    if (S_ISDIR(st.st_mode)) fail(kRead, path_, "is a directory, expected a safetensors file");
+    if (S_ISREG(st.st_mode)) size_ = static_cast<std::uint64_t>(st.st_size);
+  }
+  ~InputFile() { ::close(fd_); }
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+
+  /// The size of a regular file; empty for a pipe or a device.
+  std::optional<std::uint64_t> size() const { return size_; }
+
+  /// Reads up to n bytes into dst; fewer only where the file ends.
+  std::size_t read(char* dst, std::size_t n) {
+    std::size_t got = 0;
+    while (got < n) {
+      const ssize_t r = ::read(fd_, dst + got, std::min<std::size_t>(n - got, 1u << 30));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) fail(kRead, path_, "read error: {}", error_text(errno));
+      if (r == 0) break;
+      got += static_cast<std::size_t>(r);
+    }
+    return got;
+  }
+
+  /// Up to n bytes, grown in steps: a stream that ends early costs no more memory than it held.
+  std::vector<char> read_up_to(std::uint64_t n) {
+    constexpr std::uint64_t kStep = std::uint64_t{16} << 20;
+    std::vector<char> bytes;
+    while (bytes.size() < n) {
+      const std::size_t have = bytes.size();
+      const std::size_t want = static_cast<std::size_t>(std::min(kStep, n - have));
+      bytes.resize(have + want);
+      const std::size_t got = read(bytes.data() + have, want);
+      if (got < want) {
+        bytes.resize(have + got);
+        break;
+      }
+    }
+    return bytes;
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  std::optional<std::uint64_t> size_;
+};
+
+std::uint64_t read_header_length(const std::string& path, InputFile& in) {
+  unsigned char bytes[8];
+  const std::size_t got = in.read(reinterpret_cast<char*>(bytes), sizeof bytes);
+  if (got < sizeof bytes)
+    fail(kRead, path, "file is {} bytes, too short for the 8-byte header length", got);
   std::uint64_t n = 0;
-  for (int i = 7; i >= 0; --i)
-    n = (n << 8) | static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]);
-  if (n > bytes.size() - 8) {
-    fail(kRead, path, "header length {} runs past the end of the file ({} bytes)", n, bytes.size());
+  for (int i = 7; i >= 0; --i) n = (n << 8) | bytes[i];
+  if (in.size() && n > *in.size() - 8) {
+    fail(kRead, path, "header length {} runs past the end of the file ({} bytes)", n, *in.size());
+  }
+  if (n > kMaxHeaderBytes) {
+    fail(kRead, path, "header length {} is more than the {} bytes a safetensors header may have", n,
+         kMaxHeaderBytes);
   }
   return n;
 }
 
-json parse_header(const std::string& path, const std::vector<char>& bytes, std::uint64_t n) {
+json parse_header(const std::string& path, InputFile& in, std::uint64_t n) {
+  const std::vector<char> text = in.read_up_to(n);
+  if (text.size() < n) {
+    fail(kRead, path, "file ends inside the header, after {} of its {} bytes", text.size(), n);
+  }
   json header;
   try {
-    header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n));
+    header = json::parse(text.begin(), text.end());
   } catch (const json::exception& e) {
     fail(kRead, path, "header is not valid JSON ({})", e.what());
   }
@@ -255,6 +297,18 @@ std::string readable_dtypes() {
   return out;
 }
 
+/// A shape entry or an offset: a JSON integer >= 0. Anything else (-1, 2.5, 1e300, a number past
+/// 2^64, which JSON readers turn into a float) would be undefined or silently wrong as an integer.
+std::uint64_t header_integer(const std::string& path, const std::string& name, const char* field,
+                             const json& value) {
+  if (!value.is_number_unsigned()) {
+    std::string shown = value.dump();
+    if (shown.size() > 40) shown = shown.substr(0, 40) + "...";
+    fail(kRead, path, "tensor '{}' has {} {}; expected an integer >= 0", name, field, shown);
+  }
+  return value.get<std::uint64_t>();
+}
+
 Entry parse_entry(const std::string& path, const std::string& name, const json& value) {
   Entry entry{name, nullptr, {}, 0, 0};
   try {
@@ -264,28 +318,35 @@ Entry parse_entry(const std::string& path, const std::string& name, const json& 
       fail(kRead, path, "tensor '{}' has dtype {}; readable dtypes are {}", name, dtype,
            readable_dtypes());
     }
-    entry.shape = value.at("shape").get<Shape>();
-    const auto offsets = value.at("data_offsets").get<std::vector<std::uint64_t>>();
-    if (offsets.size() != 2)
-      fail(kRead, path, "tensor '{}' has {} data_offsets, expected 2", name, offsets.size());
-    entry.begin = offsets[0];
-    entry.end = offsets[1];
+    const json& shape = value.at("shape");
+    if (!shape.is_array()) fail(kRead, path, "tensor '{}' has a shape that is not a list", name);
+    for (const json& d : shape) entry.shape.push_back(header_integer(path, name, "shape entry", d));
+    const json& offsets = value.at("data_offsets");
+    if (!offsets.is_array() || offsets.size() != 2) {
+      fail(kRead, path, "tensor '{}' has data_offsets {}, expected a list [begin, end]", name,
+           offsets.is_array() ? fmt::format("of {} entries", offsets.size()) : "that are no list");
+    }
+    entry.begin = header_integer(path, name, "data_offset", offsets[0]);
+    entry.end = header_integer(path, name, "data_offset", offsets[1]);
   } catch (const json::exception& e) {
     fail(kRead, path, "tensor '{}' has a malformed header entry ({})", name, e.what());
+  }
+  try {
+    detail::checked_numel(kRead, entry.shape);  // even [0, 2^62, 4] overflows its strides
+  } catch (const ShapeError&) {
+    fail(kRead, path,
+         "tensor '{}' has shape {}, too large for a tensor (its dimensions, zeros left out, "
+         "multiply past 2^61 - 1)",
+         name, shape_str(entry.shape));
   }
   return entry;
 }
 
-/// Number of bytes `shape` needs at `element` bytes each, or max on overflow (which then fails
-/// the size check).
+/// Number of bytes `shape` needs at `element` bytes each (the shape passed checked_numel, so
+/// at most (2^61 - 1)·8: no overflow).
 std::uint64_t shape_bytes(const Shape& shape, std::size_t element) {
   std::uint64_t count = element;
-  for (std::size_t d : shape) {
-    if (d != 0 && count > std::numeric_limits<std::uint64_t>::max() / d) {
-      return std::numeric_limits<std::uint64_t>::max();
-    }
-    count *= d;
-  }
+  for (std::size_t d : shape) count *= d;
   return count;
 }
 
@@ -318,6 +379,21 @@ void check_layout(const std::string& path, std::vector<Entry> entries, std::uint
   }
 }
 
+/// The bytes after the header: all that is left of a regular file (whose layout was checked
+/// against its size), or exactly what the header describes of a stream, which must end there.
+std::vector<char> read_data(const std::string& path, InputFile& in, std::uint64_t size) {
+  std::vector<char> data = in.read_up_to(size);
+  if (data.size() < size) {
+    fail(kRead, path, "file ends after {} data bytes, but the header's data_offsets describe {}",
+         data.size(), size);
+  }
+  char extra;
+  if (!in.size() && in.read(&extra, 1) == 1) {
+    fail(kRead, path, "file goes on past the {} data bytes its header describes", size);
+  }
+  return data;
+}
+
 Metadata parse_metadata(const std::string& path, const json& header) {
   Metadata metadata;
   auto it = header.find(kMetadataKey);
@@ -332,7 +408,7 @@ Metadata parse_metadata(const std::string& path, const json& header) {
 
 /// The entry's elements converted to float.
 Tensor to_tensor(const Entry& e, const char* data) {
-  Array array = Array::from_shape(e.shape);
+  Array array = detail::make_array(kRead, e.shape);
   const char* src = data + e.begin;
   float* dst = array.data();
   if (std::string(e.dtype->name) == "F32") {
@@ -347,18 +423,24 @@ Tensor to_tensor(const Entry& e, const char* data) {
 }  // namespace
 
 TensorMap load_safetensors(const std::string& path, Metadata* metadata) {
-  const std::vector<char> bytes = read_whole_file(path);
-  const std::uint64_t n = read_header_length(path, bytes);
-  const json header = parse_header(path, bytes, n);
-  const char* data = bytes.data() + 8 + n;
+  InputFile in(path);
+  const std::uint64_t n = read_header_length(path, in);
+  const json header = parse_header(path, in, n);
   std::vector<Entry> entries;
+  std::uint64_t described = 0;  // the data bytes the header's offsets reach
   for (const auto& [name, value] : header.items()) {
-    if (name != kMetadataKey) entries.push_back(parse_entry(path, name, value));
+    if (name == kMetadataKey) continue;
+    entries.push_back(parse_entry(path, name, value));
+    described = std::max(described, entries.back().end);
   }
-  check_layout(path, entries, bytes.size() - 8 - n);
   Metadata parsed_metadata = parse_metadata(path, header);  // checked even when not asked for
+  // Everything is checked before the data is read: a regular file against the bytes it has
+  // left, a stream against what its header describes.
+  const std::uint64_t data_size = in.size() ? *in.size() - 8 - n : described;
+  check_layout(path, entries, data_size);
+  const std::vector<char> data = read_data(path, in, data_size);
   TensorMap tensors;
-  for (const Entry& e : entries) tensors.emplace(e.name, to_tensor(e, data));
+  for (const Entry& e : entries) tensors.emplace(e.name, to_tensor(e, data.data()));
   if (metadata) *metadata = std::move(parsed_metadata);
   return tensors;
 }

@@ -29,13 +29,8 @@ using TensorMap = std::map<std::string, Tensor>;
 /// The string-to-string "__metadata__" of a safetensors file.
 using Metadata = std::map<std::string, std::string>;
 
-/// A file that cannot be read or written as safetensors, or whose tensors do not fit the model
-/// they are loaded into. The message names the operation, the file and, where one is at fault,
-/// the tensor.
-class SerializationError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// SerializationError (a file that cannot be read or written, or does not fit the model) is
+// declared in tinytorch/detail/errors.hpp, which every public header includes.
 
 /// Writes every tensor as F32, atomically: into a temporary file beside `path` that is then
 /// renamed over it, so a crash never leaves half a file. Creates missing parent directories.

@@ -37,6 +37,8 @@ detail::CheckedState detail::check_state_dict(const char* op, const std::string&
     auto it = tensors.find(prefix + name);
     if (it == tensors.end()) {
       missing.push_back(describe(name, target));
+    } else if (!it->second.defined()) {
+      problems.push_back(fmt::format("tensor '{}' is undefined in {}", name, held));
     } else if (it->second.shape() != target.shape()) {
       problems.push_back(fmt::format("tensor '{}' has shape {} in {} but {} in the model", name,
                                      shape_str(it->second.shape()), held,
@@ -51,7 +53,7 @@ detail::CheckedState detail::check_state_dict(const char* op, const std::string&
       const std::string name = key.substr(prefix.size());
       const bool known = std::any_of(state.begin(), state.end(),
                                      [&](const auto& named) { return named.first == name; });
-      if (!known) extra.push_back(describe(name, t));
+      if (!known) extra.push_back(t.defined() ? describe(name, t) : "'" + name + "'");
     }
   }
   if (!missing.empty()) {

@@ -1,0 +1,49 @@
+// Writing a file so that its path holds either the old contents or all of the new ones, even
+// when threads save to the same path at once, the process is killed or the power goes:
+//
+//   1. the data goes to a temporary file beside the target: an unnamed one (O_TMPFILE) where
+//      the file system allows it, so a process killed mid-write leaves nothing behind, and
+//      otherwise one with a name unique to this call (pid, a per-process counter, random bits);
+//   2. commit(): fsync the file, give it its unique name, rename it over the target (atomic),
+//      then fsync the directory so that the rename itself survives a power loss;
+//   3. on any failure the temporary is removed and SerializationError says what failed, with
+//      the system's own error text ("No space left on device").
+//
+//   AtomicFile file("save_safetensors", path);
+//   file.write(bytes, n);
+//   file.commit();          // without it, the destructor throws the temporary away
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace tinytorch::detail {
+
+class AtomicFile {
+ public:
+  /// Opens the temporary beside `path`, whose directory must exist. `op` and `path` start
+  /// every error message.
+  AtomicFile(const char* op, std::string path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  /// Appends n bytes.
+  void write(const void* data, std::size_t n);
+  /// Makes the written bytes the contents of `path`, durably.
+  void commit();
+
+ private:
+  [[noreturn]] void fail(const std::string& what, int error);
+  void discard() noexcept;
+  void name_temporary();
+
+  const char* op_;
+  std::string path_, directory_;
+  std::string temporary_;  ///< its name once it has one ("" while unnamed)
+  int fd_ = -1;
+  bool unnamed_ = false;  ///< opened with O_TMPFILE
+  bool committed_ = false;
+};
+
+}  // namespace tinytorch::detail

@@ -105,66 +105,52 @@ class SGDOptions {
   float lr_, momentum_ = 0.0f, weight_decay_ = 0.0f;
 };
 
-/// Adam's settings: AdamOptions(1e-3f).betas({0.9f, 0.99f}).eps(1e-6f).weight_decay(1e-4f).
-class AdamOptions {
+/// The settings Adam and AdamW share, with setters that chain (and keep the derived type).
+template <class Self>
+class AdamSettings {
  public:
-  explicit AdamOptions(float lr = 1e-3f) : lr_(lr) {}
-  AdamOptions& lr(float value) {
+  Self& lr(float value) {
     lr_ = value;
-    return *this;
+    return self();
   }
-  AdamOptions& betas(std::pair<float, float> value) {
+  Self& betas(std::pair<float, float> value) {
     betas_ = value;
-    return *this;
+    return self();
   }
-  AdamOptions& eps(float value) {
+  Self& eps(float value) {
     eps_ = value;
-    return *this;
+    return self();
   }
-  AdamOptions& weight_decay(float value) {
+  Self& weight_decay(float value) {
     weight_decay_ = value;
-    return *this;
+    return self();
   }
   float lr() const { return lr_; }
   std::pair<float, float> betas() const { return betas_; }
   float eps() const { return eps_; }
   float weight_decay() const { return weight_decay_; }
 
+ protected:
+  AdamSettings(float lr, float weight_decay) : lr_(lr), weight_decay_(weight_decay) {}
+
  private:
+  Self& self() { return static_cast<Self&>(*this); }
+
   float lr_;
   std::pair<float, float> betas_{0.9f, 0.999f};
-  float eps_ = 1e-8f, weight_decay_ = 0.0f;
+  float eps_ = 1e-8f, weight_decay_;
+};
+
+/// Adam's settings: AdamOptions(1e-3f).betas({0.9f, 0.99f}).eps(1e-6f).weight_decay(1e-4f).
+class AdamOptions : public AdamSettings<AdamOptions> {
+ public:
+  explicit AdamOptions(float lr = 1e-3f) : AdamSettings(lr, 0.0f) {}
 };
 
 /// AdamW's settings: as AdamOptions, but the (decoupled) weight decay defaults to 0.01.
-class AdamWOptions {
+class AdamWOptions : public AdamSettings<AdamWOptions> {
  public:
-  explicit AdamWOptions(float lr = 1e-3f) : lr_(lr) {}
-  AdamWOptions& lr(float value) {
-    lr_ = value;
-    return *this;
-  }
-  AdamWOptions& betas(std::pair<float, float> value) {
-    betas_ = value;
-    return *this;
-  }
-  AdamWOptions& eps(float value) {
-    eps_ = value;
-    return *this;
-  }
-  AdamWOptions& weight_decay(float value) {
-    weight_decay_ = value;
-    return *this;
-  }
-  float lr() const { return lr_; }
-  std::pair<float, float> betas() const { return betas_; }
-  float eps() const { return eps_; }
-  float weight_decay() const { return weight_decay_; }
-
- private:
-  float lr_;
-  std::pair<float, float> betas_{0.9f, 0.999f};
-  float eps_ = 1e-8f, weight_decay_ = 0.01f;
+  explicit AdamWOptions(float lr = 1e-3f) : AdamSettings(lr, 0.01f) {}
 };
 
 class SGD : public Optimizer {

@@ -290,8 +290,10 @@ void mutate_once(File& file, Rng& rng) {
       if (!offsets.is_array() || offsets.size() != 2) offsets = json::array({0u, 0u});
       json& o = offsets[rng() % 2];
       if (o.is_number_unsigned() && rng() % 2) {
-        const std::int64_t delta = static_cast<std::int64_t>(rng() % 17) - 8;
-        o = static_cast<std::int64_t>(o.get<std::uint64_t>()) + delta;
+        // Moved by -8..8 in unsigned arithmetic (which wraps, where signed would overflow),
+        // then stored as the signed value a JSON writer would print.
+        const std::uint64_t moved = o.get<std::uint64_t>() + (rng() % 17) - 8;
+        o = static_cast<std::int64_t>(moved);
       } else {
         o = edge_value(rng);
       }

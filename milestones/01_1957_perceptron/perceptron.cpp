@@ -70,8 +70,8 @@ int main(int argc, char** argv) {
     say("Model:  x1 ─┐");
     say("              ├─ w1·x1 + w2·x2 + b ─ σ ─ p(class 1)      (3 parameters)");
     say("        x2 ─┘");
-    say(fmt::format("Train:  binary cross-entropy, SGD lr {}, {} epochs, batch {}", flags.lr,
-                    flags.epochs, flags.batch_size));
+    say(fmt::format("Train:  binary cross-entropy, SGD lr {}, {}, batch {}", flags.lr,
+                    epochs(flags.epochs), flags.batch_size));
     const float before = evaluate_accuracy(model, data.x, data.y);
     const std::string weights_before = weights_line(*neuron);
     say(fmt::format("\nWith random weights ({}) the neuron scores {}:", weights_before,
@@ -105,12 +105,12 @@ int main(int argc, char** argv) {
              "But one neuron can only ever draw a straight line. In 1969 Minsky and",
              "Papert showed a problem no line can solve: XOR. Next: milestone 02."});
     } else {
-      panel("Not there yet", {fmt::format("Accuracy {} after {} epochs: try --epochs 100.",
-                                          percent(after), flags.epochs)});
+      panel("Not there yet", {fmt::format("Accuracy {} after {}: try --epochs 100.",
+                                          percent(after), epochs(flags.epochs))});
     }
     save_curve(flags.csv, curve);
-    print(fmt::format("result: accuracy {} (loss {:.4f}) after {} epochs", percent(after),
-                      curve.loss.back(), flags.epochs));
+    print(fmt::format("result: accuracy {} (loss {:.4f}) after {}", percent(after),
+                      curve.loss.back(), epochs(flags.epochs)));
     return 0;
   });
 }

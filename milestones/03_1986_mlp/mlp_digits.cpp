@@ -41,8 +41,8 @@ int main(int argc, char** argv) {
                       std::make_shared<ReLU>(), std::make_shared<Linear>(32, 10)});
     const std::size_t count = model.parameter_count();
     say(fmt::format("        {} parameters", count));
-    say(fmt::format("Train:  cross-entropy, SGD lr {}, batch {}, {} epochs", flags.lr,
-                    flags.batch_size, flags.epochs));
+    say(fmt::format("Train:  cross-entropy, SGD lr {}, batch {}, {}", flags.lr,
+                    flags.batch_size, epochs(flags.epochs)));
 
     act(3, "The experiment");
     SGD optimizer(model.parameters(), flags.lr);

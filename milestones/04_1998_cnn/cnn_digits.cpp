@@ -42,8 +42,8 @@ int main(int argc, char** argv) {
     const Tensor conv_before = model.parameters()[0].clone();
     const std::size_t count = model.parameter_count();
     say(fmt::format("        {} parameters (conv 80 + linear 730)", count));
-    say(fmt::format("Train:  cross-entropy, SGD lr {}, batch {}, {} epochs", flags.lr,
-                    flags.batch_size, flags.epochs));
+    say(fmt::format("Train:  cross-entropy, SGD lr {}, batch {}, {}", flags.lr,
+                    flags.batch_size, epochs(flags.epochs)));
 
     act(3, "The experiment");
     SGD optimizer(model.parameters(), flags.lr);

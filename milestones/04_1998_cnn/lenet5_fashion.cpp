@@ -59,8 +59,8 @@ int main(int argc, char** argv) {
     auto model = lenet5();
     const std::size_t count = model->parameter_count();
     say(fmt::format("Model:  LeNet-5, {} parameters", count));
-    say(fmt::format("Train:  cross-entropy, SGD lr {} momentum {}, batch {}, {} epochs", flags.lr,
-                    momentum, flags.batch_size, flags.epochs));
+    say(fmt::format("Train:  cross-entropy, SGD lr {} momentum {}, batch {}, {}", flags.lr,
+                    momentum, flags.batch_size, epochs(flags.epochs)));
 
     act(2, "The experiment");
     SGD optimizer(model->parameters(), flags.lr, momentum);

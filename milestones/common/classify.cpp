@@ -27,6 +27,20 @@ std::shared_ptr<TensorDataset> as_dataset(const LabeledImages& data) {
 // layers (LeNet-5: 128 images ≈ 8 MB); 512 ran about 8% slower per image.
 constexpr std::size_t kEvalBatch = 128;
 
+// Train accuracy of a large training set is measured on an evenly spaced sample of this many
+// images, so that the evaluation after each epoch costs a fraction of the epoch: all 60,000
+// Fashion-MNIST images took longer to score than to train on. A sample of 10,000 estimates the
+// accuracy within about ±0.3 points (one standard error at 90 %).
+constexpr std::size_t kTrainSample = 10000;
+
+// Every (size/n)-th image, or all of them when there are no more than n.
+LabeledImages evenly_spaced(const LabeledImages& data, std::size_t n) {
+  if (data.size() <= n) return data;
+  std::vector<std::size_t> rows(n);
+  for (std::size_t k = 0; k < n; ++k) rows[k] = k * data.size() / n;
+  return {data.images.index_select(rows), data.labels.index_select(rows)};
+}
+
 struct Score {
   float loss = 0.0f, accuracy = 0.0f;
 };
@@ -80,10 +94,13 @@ ClassifierLog train_classifier(Module& model, Optimizer& optimizer, const Labele
                                const LabeledImages& test, const Flags& flags, int log_every) {
   DataLoader train_loader(as_dataset(train),
                           DataLoaderOptions(flags.batch_size).shuffle(true).seed(flags.seed));
-  DataLoader train_eval(as_dataset(train), DataLoaderOptions(kEvalBatch));
+  const LabeledImages train_sample = evenly_spaced(train, kTrainSample);
+  DataLoader train_eval(as_dataset(train_sample), DataLoaderOptions(kEvalBatch));
   DataLoader test_loader(as_dataset(test), DataLoaderOptions(kEvalBatch));
 
   ClassifierLog log;
+  log.train_sample = train_sample.size();
+  log.train_size = train.size();
   log.initial_test_accuracy = score(model, test_loader).accuracy;
   say(fmt::format("Test accuracy before training: {} (ten classes: chance is 10%)\n",
                   percent(log.initial_test_accuracy)));
@@ -115,13 +132,17 @@ void report_classifier(const ClassifierLog& log, const Flags& flags) {
   const float train = log.train_accuracy.back(), test = log.test_accuracy.back();
   Table table({"metric", "value"});
   table.add_row({"test accuracy before training", percent(log.initial_test_accuracy)});
-  table.add_row({"train accuracy", percent(train)});
+  table.add_row({log.train_sample < log.train_size
+                     ? fmt::format("train accuracy ({} of {} images)", log.train_sample,
+                                   log.train_size)
+                     : std::string("train accuracy"),
+                 percent(train)});
   table.add_row({"test accuracy", percent(test)});
   table.add_row({"train-test gap", fmt::format("{:.1f} points ({})", 100.0f * (train - test),
                                                train - test > 0.10f ? "overfitting" : "healthy")});
   table.add_row({"final train loss", fmt::format("{:.4f}", log.train_loss.back())});
   table.add_row(
-      {"training time", fmt::format("{} for {} epochs", seconds(log.train_seconds), flags.epochs)});
+      {"training time", fmt::format("{} for {}", seconds(log.train_seconds), epochs(flags.epochs))});
   table.print();
   if (!quiet()) {
     plot("train loss (●) and test loss (◆) per epoch",

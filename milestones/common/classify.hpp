@@ -15,6 +15,8 @@ struct ClassifierLog {
   std::vector<float> train_loss, train_accuracy, test_loss, test_accuracy, epoch_seconds;
   float initial_test_accuracy = 0.0f;
   double train_seconds = 0.0;  ///< optimisation only (evaluation excluded)
+  /// Train accuracy is measured on train_sample of the train_size training images.
+  std::size_t train_sample = 0, train_size = 0;
 };
 
 /// Trains for flags.epochs epochs (batch flags.batch_size, shuffled with flags.seed), logging

@@ -465,4 +465,8 @@ std::string percent(double fraction) {
   return fmt::format("{:.1f}%", 100.0 * fraction);
 }
 
+std::string epochs(int n) {
+  return fmt::format("{} epoch{}", n, n == 1 ? "" : "s");
+}
+
 }  // namespace milestone

@@ -132,5 +132,7 @@ int guarded(const std::function<int()>& body);
 std::string seconds(double s);
 /// "87.5%".
 std::string percent(double fraction);
+/// "1 epoch", "3 epochs".
+std::string epochs(int n);
 
 }  // namespace milestone

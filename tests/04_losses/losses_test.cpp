@@ -205,6 +205,49 @@ TEST(LossesGiven, BinaryCrossEntropyRejectsMismatchedShapes) {
       "binary_cross_entropy: probabilities [2, 1] and targets [2] must have the same shape");
 }
 
+// As in PyTorch, a prediction must be a probability; the clamp is for the log of exact 0 and 1
+// only, not a way to accept logits. The check runs before the loss is computed.
+TEST(LossesGiven, BinaryCrossEntropyRejectsAPredictionOutsideZeroToOneOrNaN) {
+  const Tensor targets({1, 0, 1, 0});
+  expect_throw_with<std::invalid_argument>(
+      [&] {
+        binary_cross_entropy(Tensor({0.5f, 0.0f, 1.0f, 1.5f}), targets);
+      },
+      "binary_cross_entropy: every prediction must be in [0, 1], got 1.5 at index 3");
+  expect_throw_with<std::invalid_argument>(
+      [&] {
+        binary_cross_entropy(Tensor({-0.25f, 0.5f, 0.5f, 0.5f}), targets);
+      },
+      "binary_cross_entropy: every prediction must be in [0, 1], got -0.25 at index 0");
+  expect_throw_with<std::invalid_argument>(
+      [&] {
+        binary_cross_entropy(Tensor({0.5f, std::nanf(""), 0.5f, 0.5f}), targets);
+      },
+      "binary_cross_entropy: every prediction must be in [0, 1], got nan at index 1");
+}
+
+// Soft targets in [0, 1] are data; a target outside it (PyTorch does not check) is a mistake
+// such as labels 1/2 or logits passed as targets, and would make the loss unbounded below.
+TEST(LossesGiven, BinaryCrossEntropyRejectsATargetOutsideZeroToOneOrNaN) {
+  const Tensor probs = Tensor::full({3}, 0.5f);
+  expect_throw_with<std::invalid_argument>(
+      [&] {
+        binary_cross_entropy(probs, Tensor({1, 2, 1}));
+      },
+      "binary_cross_entropy: every target must be in [0, 1], got 2 at index 1");
+  expect_throw_with<std::invalid_argument>(
+      [&] {
+        binary_cross_entropy(probs, Tensor({0.0f, 0.0f, std::nanf("")}));
+      },
+      "binary_cross_entropy: every target must be in [0, 1], got nan at index 2");
+}
+
+TEST(Losses, BinaryCrossEntropyAcceptsSoftTargetsAndTheEndsOfZeroToOne) {
+  const float loss =
+      binary_cross_entropy(Tensor({0.0f, 1.0f, 0.5f}), Tensor({0.0f, 1.0f, 0.25f})).item();
+  EXPECT_NEAR(loss, -(0.25f * std::log(0.5f) + 0.75f * std::log(0.5f)) / 3.0f, 1e-5f);
+}
+
 // ---- the course's integration ranges ------------------------------------------------------
 
 TEST(Losses, LossesOfSmallRandomProblemsFallInTheCourseRanges) {

@@ -337,6 +337,14 @@ TEST(AutogradGiven, BackwardWithAGradientOfTheWrongShapeIsRejected) {
       "backward: gradient of shape [3] for a tensor of shape [2]");
 }
 
+TEST(AutogradGiven, BackwardWithAnUndefinedGradientIsRejected) {
+  const Tensor x({1, 2}, true);
+  expect_throw_with<std::invalid_argument>(
+      [&] { x.backward(Tensor()); },
+      "backward: the gradient is undefined; expected a tensor of shape [2]");
+  EXPECT_FALSE(x.grad().defined());
+}
+
 TEST(Autograd, BackwardWithAnExplicitGradientWeightsTheOutputs) {
   Tensor x({1, 2, 3}, true);
   (x * x).backward(Tensor({1, 0, -1}));

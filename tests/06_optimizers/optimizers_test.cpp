@@ -71,6 +71,31 @@ TEST(OptimizerGiven, ParameterThatDoesNotRequireGradIsRejectedByIndex) {
   expect_throw_with<std::invalid_argument>([] { SGD({Tensor()}); }, "does not require gradients");
 }
 
+TEST(OptimizerGiven, AnEmptyParameterListIsRejected) {
+  expect_throw_with<std::invalid_argument>([] { SGD(std::vector<Tensor>{}); },
+                                           "optimizer: got an empty parameter list");
+  expect_throw_with<std::invalid_argument>([] { Adam(std::vector<Tensor>{}, 0.01f); },
+                                           "optimizer: got an empty parameter list");
+}
+
+TEST(OptimizerGiven, TheSameTensorTwiceIsRejectedByIndex) {
+  Tensor a = param_with_grad(), b = param_with_grad();
+  expect_throw_with<std::invalid_argument>(
+      [&] {
+        SGD({a, b, a});
+      },
+      "optimizer: parameter 2 is the same tensor as parameter 0; give each parameter once");
+  // A second handle (a copy of the Tensor) is the same tensor; two equal tensors are not.
+  const Tensor alias = b;
+  expect_throw_with<std::invalid_argument>(
+      [&] {
+        Adam({b, alias});
+      },
+      "optimizer: parameter 1 is the same tensor as "
+      "parameter 0");
+  EXPECT_NO_THROW(SGD({a, b}));
+}
+
 TEST(OptimizerGiven, BadHyperParametersAreRejected) {
   Tensor p = param_with_grad();
   expect_throw_with<std::invalid_argument>([&] { SGD({p}, -0.1f); },

@@ -193,6 +193,23 @@ TEST(Digits, EnvironmentVariableNamingNoFileIsAnErrorThatSaysSo) {
   EXPECT_EQ(load_digits(kBundledDigits).test.size(), 360u);
 }
 
+// The variable is the only place searched when it is set: the message names it, the path it
+// gave and the way back to the bundled file, and the search itself runs no exercise.
+TEST(DigitsGiven, DefaultPathWithTheVariableNamingNoFileSaysWhereItLookedAndWhatToDo) {
+  testing::ScratchDir dir;
+  const std::string missing = dir.file("gone.csv.gz");
+  const ScopedEnv variable("TINYTORCH_DIGITS", missing.c_str());
+  expect_throw_with<DatasetError>(
+      [] { default_digits_path(); },
+      "load_digits: TINYTORCH_DIGITS is set to '" + missing + "', but there is no file there");
+  expect_throw_with<DatasetError>([] { default_digits_path(); },
+                                  "or unset it to use the bundled digits.csv.gz");
+  // A directory is not a digits file either.
+  const ScopedEnv folder("TINYTORCH_DIGITS", dir.path().c_str());
+  expect_throw_with<DatasetError>([] { default_digits_path(); },
+                                  "TINYTORCH_DIGITS is set to '" + dir.path().string() + "'");
+}
+
 TEST(Digits, BundledFileHas1797Rows) {
   const LabeledImages all = read_digits_csv(kBundledDigits);
   EXPECT_EQ(all.size(), 1797u);

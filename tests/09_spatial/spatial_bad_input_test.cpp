@@ -1,6 +1,8 @@
 // Module 09 — bad input to convolution, pooling and batch norm: ranks, channel counts,
 // kernels, strides and statistics that do not fit are errors naming the op and the shapes,
 // raised before any kernel runs.
+#include <limits>
+
 #include <tinytorch/core/spatial.hpp>
 
 #include "support/testing.hpp"
@@ -8,6 +10,7 @@
 namespace tinytorch {
 namespace {
 
+using testing::expect_near;
 using testing::expect_throw_with;
 
 TEST(SpatialGiven, Conv2dRejectsInputsItsWindowsCannotTake) {
@@ -113,6 +116,102 @@ TEST(Spatial, ReferenceKernelsCheckTheirGeometryToo) {
         max_pool2d_reference(Array::from_shape({1, 1, 0, 0}), KernelSize{2, 2}, 2, 1);
       },
       "max_pool2d_reference: input [1, 1, 0, 0] has an empty 0x0 image");
+}
+
+TEST(SpatialGiven, BatchNormRejectsAnEpsThatIsNotPositiveAndAMomentumOutsideZeroToOne) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  expect_throw_with<std::invalid_argument>([] { BatchNorm2d(2, 0.0f); },
+                                           "BatchNorm2d: eps must be > 0, got 0");
+  expect_throw_with<std::invalid_argument>([] { BatchNorm2d(2, -1e-5f); },
+                                           "BatchNorm2d: eps must be > 0, got -1e-05");
+  expect_throw_with<std::invalid_argument>([&] { BatchNorm2d(2, nan); },
+                                           "BatchNorm2d: eps must be > 0, got nan");
+  expect_throw_with<std::invalid_argument>([] { BatchNorm2d(2, 1e-5f, 1.5f); },
+                                           "BatchNorm2d: momentum must be in [0, 1], got 1.5");
+  expect_throw_with<std::invalid_argument>([] { BatchNorm2d(2, 1e-5f, -0.1f); },
+                                           "BatchNorm2d: momentum must be in [0, 1], got -0.1");
+  expect_throw_with<std::invalid_argument>([&] { BatchNorm2d(2, 1e-5f, -nan); },
+                                           "BatchNorm2d: momentum must be in [0, 1], got nan");
+  EXPECT_NO_THROW(BatchNorm2d(2, 1e-5f, 0.0f));
+  EXPECT_NO_THROW(BatchNorm2d(2, 1e-5f, 1.0f));
+}
+
+TEST(SpatialGiven, BatchNormFunctionRejectsTheSameEpsAndMomentumAndLeavesTheStatistics) {
+  const Tensor x = Tensor::randn({2, 2, 2, 2}), gamma = Tensor::ones({2}),
+               beta = Tensor::zeros({2});
+  Tensor mean = Tensor::zeros({2}), var = Tensor::ones({2});
+  expect_throw_with<std::invalid_argument>(
+      [&] { batch_norm2d(x, gamma, beta, mean, var, true, 0.1f, 0.0f); },
+      "batch_norm2d: eps must be > 0, got 0");
+  expect_throw_with<std::invalid_argument>(
+      [&] {
+        batch_norm2d(x, gamma, beta, mean, var, true, 0.1f,
+                     std::numeric_limits<float>::quiet_NaN());
+      },
+      "batch_norm2d: eps must be > 0, got nan");
+  expect_throw_with<std::invalid_argument>(
+      [&] { batch_norm2d(x, gamma, beta, mean, var, true, 2.0f); },
+      "batch_norm2d: momentum must be in [0, 1], got 2");
+  expect_throw_with<std::invalid_argument>(
+      [&] { batch_norm2d(x, gamma, beta, mean, var, false, -0.5f); },
+      "batch_norm2d: momentum must be in [0, 1], got -0.5");
+  expect_near(mean, Tensor::zeros({2}), 0.0f);  // the running statistics did not move
+  expect_near(var, Tensor::ones({2}), 0.0f);
+}
+
+// Checked before the exercise's loops: a weight the loops would index past.
+TEST(SpatialGiven, ConvReferenceKernelsRejectAWeightOfTheWrongRankOrChannels) {
+  const Array x = Array::from_shape({1, 2, 4, 4}), no_bias = Array::from_shape({0});
+  expect_throw_with<ShapeError>(
+      [&] {
+        conv2d_reference(x, Array::from_shape({3, 2}), no_bias, 1, 0);
+      },
+      "conv2d_reference: expected 4-D weight [O, C, kh, kw], got [3, 2]");
+  expect_throw_with<ShapeError>(
+      [&] {
+        conv2d_reference(x, Array::from_shape({3, 1, 3, 3}), no_bias, 1, 0);
+      },
+      "conv2d_reference: input has 2 channels but the weight [3, 1, 3, 3] expects 1");
+  expect_throw_with<ShapeError>(
+      [&] {
+        conv2d_reference(x, Array::from_shape({3, 2, 3, 3}), Array::from_shape({2}), 1, 0);
+      },
+      "conv2d_reference: expected bias [3] or no bias, got [2]");
+  const Array g = Array::from_shape({1, 3, 2, 2});
+  expect_throw_with<ShapeError>(
+      [&] {
+        conv2d_backward_reference(x, Array::from_shape({3, 2, 3}), g, 1, 0);
+      },
+      "conv2d_backward_reference: expected 4-D weight [O, C, kh, kw], got [3, 2, 3]");
+  expect_throw_with<ShapeError>(
+      [&] {
+        conv2d_backward_reference(x, Array::from_shape({3, 4, 3, 3}), g, 1, 0);
+      },
+      "conv2d_backward_reference: input has 2 channels but the weight [3, 4, 3, 3] expects 4");
+}
+
+// The expected grad_out shape is the forward's output size: an exercise of this module.
+TEST(Spatial, BackwardReferenceKernelsRejectAGradOutOfAnotherShape) {
+  const Array x = Array::from_shape({1, 2, 4, 4});
+  expect_throw_with<ShapeError>(
+      [&] {
+        conv2d_backward_reference(x, Array::from_shape({3, 2, 3, 3}),
+                                  Array::from_shape({1, 3, 4, 4}), 1, 0);
+      },
+      "conv2d_backward_reference: expected grad_out [1, 3, 2, 2] (the forward's output), got "
+      "[1, 3, 4, 4]");
+  expect_throw_with<ShapeError>(
+      [&] {
+        max_pool2d_backward_reference(x, Array::from_shape({1, 2, 2}), KernelSize{2, 2}, 2, 0);
+      },
+      "max_pool2d_backward_reference: expected grad_out [1, 2, 2, 2] (the forward's output), got "
+      "[1, 2, 2]");
+  expect_throw_with<ShapeError>(
+      [&] {
+        avg_pool2d_backward_reference(x, Array::from_shape({1, 2, 3, 3}), KernelSize{2, 2}, 2, 0);
+      },
+      "avg_pool2d_backward_reference: expected grad_out [1, 2, 2, 2] (the forward's output), got "
+      "[1, 2, 3, 3]");
 }
 
 }  // namespace

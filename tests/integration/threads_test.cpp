@@ -61,8 +61,12 @@ TEST_P(Threads, PartsDependOnTheShapesOnly) {
 INSTANTIATE_TEST_SUITE_P(OneTwoFour, Threads, ::testing::Values(1, 2, 4));
 
 TEST(Threads, BadThreadCountIsAClearError) {
+  const int before = get_num_threads();
   testing::expect_throw_with<std::invalid_argument>(
       [] { set_num_threads(0); }, "set_num_threads: expected a count >= 1, got 0");
+  testing::expect_throw_with<std::invalid_argument>(
+      [] { set_num_threads(-3); }, "set_num_threads: expected a count >= 1, got -3");
+  EXPECT_EQ(get_num_threads(), before);
 }
 
 }  // namespace

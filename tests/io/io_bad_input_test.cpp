@@ -15,21 +15,29 @@ namespace {
 using testing::expect_throw_with;
 using testing::ScratchDir;
 
-struct TwoNamedW : Module {
-  TwoNamedW() {
-    register_parameter("w", Tensor::zeros({2}));
-    register_parameter("w", Tensor::zeros({3}));
+struct OneW : Module {
+  OneW() { register_parameter("w", Tensor::zeros({2})); }
+  Tensor forward(const Tensor& x) override { return x; }
+  std::string name() const override { return "OneW"; }
+};
+
+// register_parameter refuses a name used twice in one module, but a dotted name can still
+// collide with a child's: "a.w" here and child "a"'s "w".
+struct TwoNamedAW : Module {
+  TwoNamedAW() {
+    register_parameter("a.w", Tensor::zeros({3}));
+    register_module("a", std::make_shared<OneW>());
   }
   Tensor forward(const Tensor& x) override { return x; }
-  std::string name() const override { return "TwoNamedW"; }
+  std::string name() const override { return "TwoNamedAW"; }
 };
 
 TEST(SaveLoadBadInput, AModelWithTwoTensorsOfOneNameCannotBeSaved) {
   ScratchDir dir;
   const std::string path = dir.file("dup.safetensors");
-  TwoNamedW model;
-  expect_throw_with<SerializationError>([&] { save(model, path); },
-                                        "save: " + path + ": the model has two tensors named 'w'");
+  TwoNamedAW model;
+  expect_throw_with<SerializationError>(
+      [&] { save(model, path); }, "save: " + path + ": the model has two tensors named 'a.w'");
   EXPECT_FALSE(std::filesystem::exists(path));
 }
 

@@ -319,6 +319,10 @@ void Tensor::backward(bool retain_graph) const {
 
 void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
   if (!requires_grad()) fail_backward_without_grad();
+  if (!gradient.defined()) {
+    detail::fail_arg("backward: the gradient is undefined; expected a tensor of shape {}",
+                     shape_str(shape()));
+  }
   if (gradient.shape() != shape()) {
     detail::fail_shape("backward: gradient of shape {} for a tensor of shape {}",
                        shape_str(gradient.shape()), shape_str(shape()));

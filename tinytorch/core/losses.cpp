@@ -95,6 +95,18 @@ std::vector<std::size_t> checked_labels(const Tensor& labels, std::size_t classe
   return out;
 }
 
+// binary_cross_entropy takes probabilities and targets in [0, 1]; NaN is neither. Checked
+// here, outside bce_forward, so the check stays in a student's copy of the exercise.
+void check_unit_interval(const Tensor& values, const char* what) {
+  const float* v = values.data().data();
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!(v[i] >= 0.0f && v[i] <= 1.0f)) {
+      detail::fail_arg("binary_cross_entropy: every {} must be in [0, 1], got {} at index {}", what,
+                       detail::number_text(v[i]), i);
+    }
+  }
+}
+
 }  // namespace
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
@@ -130,6 +142,8 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
     detail::fail_shape("binary_cross_entropy: empty batch (probabilities {})",
                        shape_str(probs.shape()));
   }
+  check_unit_interval(probs, "prediction");
+  check_unit_interval(targets, "target");
   Tensor out =
       Tensor::scalar(bce_forward(probs.data().data(), targets.data().data(), probs.size()));
   if (detail::should_record({&probs, &targets}))  // the target gets a gradient too, as in PyTorch

@@ -24,7 +24,12 @@ constexpr float kLossEpsilon = 1e-7f;
 Tensor mse_loss(const Tensor& pred, const Tensor& target);
 /// Fused log-softmax + NLL of logits [N, C] against labels [N] in [0, C).
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels);
-/// BCE of probabilities against 0/1 targets of the same shape.
+/// BCE of probabilities against 0/1 targets of the same shape. Exact 0s and 1s are fine (the
+/// log sees them clamped to [kLossEpsilon, 1 − kLossEpsilon]); a prediction outside [0, 1] or
+/// NaN throws std::invalid_argument, as in PyTorch: "binary_cross_entropy: every prediction
+/// must be in [0, 1], got 1.5 at index 3". Targets may be soft (any value in [0, 1]), but one
+/// outside [0, 1] or NaN throws too, where PyTorch checks only the input: such a target makes
+/// the loss unbounded below, so it is a mistake (logits passed as targets, labels 1/2), not data.
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets);
 
 class MSELoss {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <tinytorch/detail/errors.hpp>
+
 namespace tinytorch {
 
 std::string Module::repr() const {
@@ -19,13 +21,38 @@ std::string Module::repr() const {
   return out + ")";
 }
 
+void Module::check_new_name(const char* op, const std::string& name) const {
+  if (name.empty()) detail::fail_arg("{}: the name must not be empty", op);
+  const auto taken = [&](const auto& list) {
+    for (const auto& entry : list) {
+      if (entry.first == name) return true;
+    }
+    return false;
+  };
+  const char* kind = taken(parameters_) ? "parameter"
+                     : taken(buffers_)  ? "buffer"
+                     : taken(children_) ? "submodule"
+                                        : nullptr;
+  if (kind != nullptr) {
+    detail::fail_arg("{}: name '{}' is already taken by a {} of this module", op, name, kind);
+  }
+}
+
+void Module::fail_null_module(const std::string& name) {
+  detail::fail_arg("register_module: module '{}' is null", name);
+}
+
 Tensor Module::register_parameter(const std::string& name, Tensor value) {
+  check_new_name("register_parameter", name);
+  if (!value.defined()) detail::fail_arg("register_parameter: tensor '{}' is undefined", name);
   value.requires_grad_(true);
   parameters_.emplace_back(name, std::move(value));
   return parameters_.back().second;
 }
 
 Tensor Module::register_buffer(const std::string& name, Tensor value) {
+  check_new_name("register_buffer", name);
+  if (!value.defined()) detail::fail_arg("register_buffer: tensor '{}' is undefined", name);
   buffers_.emplace_back(name, value);
   return value;
 }

@@ -59,12 +59,18 @@ class Module {
 
  protected:
   /// Registers `value` as a parameter named `name` (it is set to require grad).
+  /// Each register_* call throws std::invalid_argument, naming the call and the name, for an
+  /// empty name, a name this module already gives a parameter, buffer or child, and an
+  /// undefined tensor or null module: "register_parameter: name 'w' is already taken by a
+  /// parameter of this module".
   Tensor register_parameter(const std::string& name, Tensor value);
   /// Registers `value` as a buffer: saved in checkpoints, never given to an optimizer.
   Tensor register_buffer(const std::string& name, Tensor value);
   /// Registers a child module so its parameters and mode follow this one.
   template <class M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
+    check_new_name("register_module", name);
+    if (!module) fail_null_module(name);
     children_.emplace_back(name, module);
     return module;
   }
@@ -72,6 +78,9 @@ class Module {
  private:
   using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
   void collect(const std::string& prefix, NamedTensors Module::*list, NamedTensors& out) const;
+  /// Throws unless `name` is non-empty and not yet a parameter, buffer or child of this module.
+  void check_new_name(const char* op, const std::string& name) const;
+  [[noreturn]] static void fail_null_module(const std::string& name);
 
   NamedTensors parameters_;
   NamedTensors buffers_;

@@ -28,10 +28,22 @@ void check_setting(const char* op, const char* name, float value) {
 }  // namespace
 
 Optimizer::Optimizer(std::vector<Tensor> params, float lr) : params_(std::move(params)), lr_(lr) {
+  // An empty list is almost always model.parameters() of the wrong model (or one whose layers
+  // were never registered); stepping it would silently train nothing.
+  if (params_.empty()) detail::fail_arg("optimizer: got an empty parameter list");
   for (std::size_t i = 0; i < params_.size(); ++i) {
     if (!params_[i].defined() || !params_[i].requires_grad()) {
       detail::fail_arg("optimizer: parameter {} does not require gradients; set requires_grad=true",
                        i);
+    }
+    // The same tensor twice would be updated twice per step (and get two momentum buffers).
+    for (std::size_t j = 0; j < i; ++j) {
+      if (params_[i].same(params_[j])) {
+        detail::fail_arg(
+            "optimizer: parameter {} is the same tensor as parameter {}; give each "
+            "parameter once",
+            i, j);
+      }
     }
   }
   check_learning_rate("optimizer", lr);

@@ -31,7 +31,9 @@ using OptimizerState = std::map<std::string, Tensor>;
 
 class Optimizer {
  public:
-  /// Every parameter must require grad (otherwise std::invalid_argument naming its index).
+  /// The list must not be empty, every parameter must require grad and appear once (otherwise
+  /// std::invalid_argument: "optimizer: got an empty parameter list", "optimizer: parameter 2
+  /// is the same tensor as parameter 0; give each parameter once").
   explicit Optimizer(std::vector<Tensor> params, float lr);
   virtual ~Optimizer() = default;
 

@@ -677,10 +677,19 @@ void channel_statistics(const Array& x, std::vector<float>& mean, std::vector<fl
   }
 }
 
+// Shared by BatchNorm2d and batch_norm2d: eps > 0 (NaN is not), momentum in [0, 1].
+void check_batch_norm_settings(const char* op, float eps, float momentum) {
+  if (!(eps > 0.0f)) detail::fail_arg("{}: eps must be > 0, got {}", op, detail::number_text(eps));
+  if (!(momentum >= 0.0f && momentum <= 1.0f)) {
+    detail::fail_arg("{}: momentum must be in [0, 1], got {}", op, detail::number_text(momentum));
+  }
+}
+
 }  // namespace
 
 Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
                     Tensor& running_var, bool training, float momentum, float eps) {
+  check_batch_norm_settings("batch_norm2d", eps, momentum);
   if (x.ndim() != 4)
     detail::fail_shape("batch_norm2d: expected 4-D input [N, C, H, W], got {}",
                        shape_str(x.shape()));
@@ -750,6 +759,28 @@ Array pad_input(const Array& x, std::size_t pad, float value) {
   return padded;
 }
 
+// The checks of the reference kernels that are not part of their exercises: a weight of the
+// rank and channels the input needs, a bias of one value per output channel (or none), and a
+// grad_out of the forward's output shape.
+void check_reference_weight(const char* op, const Array& x, const Array& weight) {
+  if (weight.dimension() != 4) {
+    detail::fail_shape("{}: expected 4-D weight [O, C, kh, kw], got {}", op,
+                       shape_str(detail::to_shape(weight.shape())));
+  }
+  if (x.dimension() == 4 && x.shape()[1] != weight.shape()[1]) {
+    detail::fail_shape("{}: input has {} channels but the weight {} expects {}", op, x.shape()[1],
+                       shape_str(detail::to_shape(weight.shape())), weight.shape()[1]);
+  }
+}
+
+void check_grad_out(const char* op, const Array& grad_out, const Shape& expected) {
+  const Shape got = detail::to_shape(grad_out.shape());
+  if (got != expected) {
+    detail::fail_shape("{}: expected grad_out {} (the forward's output), got {}", op,
+                       shape_str(expected), shape_str(got));
+  }
+}
+
 Array crop_padding(const Array& padded, std::size_t pad) {
   const std::size_t n = padded.shape()[0], c = padded.shape()[1];
   const std::size_t h = padded.shape()[2] - 2 * pad, w = padded.shape()[3] - 2 * pad;
@@ -765,6 +796,11 @@ Array crop_padding(const Array& padded, std::size_t pad) {
 
 Array conv2d_reference(const Array& x, const Array& weight, const Array& bias, std::size_t stride,
                        std::size_t padding) {
+  check_reference_weight("conv2d_reference", x, weight);
+  if (bias.size() != 0 && (bias.dimension() != 1 || bias.size() != weight.shape()[0])) {
+    detail::fail_shape("conv2d_reference: expected bias [{}] or no bias, got {}", weight.shape()[0],
+                       shape_str(detail::to_shape(bias.shape())));
+  }
   // Hint: pad x with zeros (pad_input), then for every n, o, i, j: b[o] + Σ over c, u, v of
   // w[o,c,u,v]·x_pad[n, c, i·s+u, j·s+v].
   // BEGIN SOLUTION 09_spatial conv2d_reference
@@ -790,6 +826,13 @@ Array conv2d_reference(const Array& x, const Array& weight, const Array& bias, s
 
 Conv2dGrads conv2d_backward_reference(const Array& x, const Array& weight, const Array& grad_out,
                                       std::size_t stride, std::size_t padding) {
+  check_reference_weight("conv2d_backward_reference", x, weight);
+  {
+    const Geometry out = geometry("conv2d_backward_reference", detail::to_shape(x.shape()),
+                                  weight.shape()[2], weight.shape()[3], stride, padding);
+    check_grad_out("conv2d_backward_reference", grad_out,
+                   {out.n, weight.shape()[0], out.ho, out.wo});
+  }
   // Hint: same loops as the forward: each g[n,o,i,j] adds g·x_pad into dw, g·w into dx_pad and g
   // into db; crop dx_pad's padding at the end.
   // BEGIN SOLUTION 09_spatial conv2d_backward_reference
@@ -844,6 +887,7 @@ Array max_pool2d_backward_reference(const Array& x, const Array& grad_out, Kerne
                                     std::size_t stride, std::size_t padding) {
   const Geometry g = geometry("max_pool2d_backward_reference", detail::to_shape(x.shape()),
                               kernel.first, kernel.second, stride, padding);
+  check_grad_out("max_pool2d_backward_reference", grad_out, {g.n, g.c, g.ho, g.wo});
   const Array xp = pad_input(x, padding, -std::numeric_limits<float>::infinity());
   Array dxp = xt::zeros<float>(xp.shape());
   for (std::size_t b = 0; b < g.n; ++b)
@@ -887,6 +931,7 @@ Array avg_pool2d_backward_reference(const Array& x, const Array& grad_out, Kerne
                                     std::size_t stride, std::size_t padding) {
   const Geometry g = geometry("avg_pool2d_backward_reference", detail::to_shape(x.shape()),
                               kernel.first, kernel.second, stride, padding);
+  check_grad_out("avg_pool2d_backward_reference", grad_out, {g.n, g.c, g.ho, g.wo});
   Array dxp = xt::zeros<float>({g.n, g.c, g.h + 2 * padding, g.w + 2 * padding});
   for (std::size_t b = 0; b < g.n; ++b)
     for (std::size_t c = 0; c < g.c; ++c)
@@ -962,10 +1007,7 @@ std::string Pool2d::repr() const {
 BatchNorm2d::BatchNorm2d(std::size_t num_features, float eps, float momentum)
     : num_features(num_features), eps(eps), momentum(momentum) {
   if (num_features == 0) detail::fail_arg("BatchNorm2d: num_features must be >= 1, got 0");
-  if (!(eps > 0.0f)) detail::fail_arg("BatchNorm2d: eps must be > 0, got {}", eps);
-  if (!(momentum >= 0.0f && momentum <= 1.0f)) {
-    detail::fail_arg("BatchNorm2d: momentum must be in [0, 1], got {}", momentum);
-  }
+  check_batch_norm_settings("BatchNorm2d", eps, momentum);
   gamma = register_parameter("weight", Tensor::ones({num_features}));
   beta = register_parameter("bias", Tensor::zeros({num_features}));
   running_mean = register_buffer("running_mean", Tensor::zeros({num_features}));

@@ -68,6 +68,7 @@ inline Tensor avg_pool2d(const Tensor& x, std::size_t kernel, std::size_t stride
 
 /// Normalises each channel of x [N, C, H, W]. In training, updates the running statistics in
 /// place: r ← (1 − momentum)·r + momentum·batch (biased variance, as the course does).
+/// eps must be > 0 and momentum in [0, 1] (otherwise std::invalid_argument), as for BatchNorm2d.
 Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
                     Tensor& running_var, bool training, float momentum = 0.1f, float eps = 1e-5f);
 

@@ -40,6 +40,7 @@ namespace tinytorch {
 /// Seeds the library's random generator (init, randn/rand, dropout, shuffling).
 void manual_seed(std::uint64_t seed);
 /// Threads the batch kernels (Conv2d, pooling, Linear, ReLU) share their work over; default 1.
+/// A count < 1 (negative included) throws std::invalid_argument and changes nothing.
 /// The work is split the same way for every count, so results are identical bit for bit.
 void set_num_threads(int n);
 int get_num_threads();
@@ -122,7 +123,7 @@ class Tensor {
   /// Seeds with 1 (one-element tensors only) and runs reverse-mode autodiff. A tensor that
   /// does not require grad has nothing to differentiate: std::logic_error, as in PyTorch.
   void backward(bool retain_graph = false) const;
-  /// Seeds with `gradient` (same shape as this tensor).
+  /// Seeds with `gradient` (same shape as this tensor; undefined: std::invalid_argument).
   void backward(const Tensor& gradient, bool retain_graph = false) const;
 
   Tensor clone() const;  ///< new storage, same values, no history

@@ -179,6 +179,21 @@ Trainer::Trainer(Module& model, Optimizer& optimizer, LossFn loss,
       scheduler_(std::move(scheduler)),
       grad_clip_norm_(grad_clip_norm) {
   if (!loss_) detail::fail_arg("Trainer: the loss function is empty");
+  // Every call of the loss (train_epoch, evaluate, the anomaly replay) goes through this check:
+  // a loss that is not one value would otherwise fail in item() or backward() with a message
+  // that does not say the loss function is at fault.
+  loss_ = [user = std::move(loss_)](const Tensor& outputs, const Tensor& targets) {
+    Tensor value = user(outputs, targets);
+    if (!value.defined())
+      detail::fail_arg("Trainer: the loss function returned an undefined tensor");
+    if (value.size() != 1) {
+      detail::fail_shape(
+          "Trainer: the loss function must return one value (a scalar), got shape {}; reduce "
+          "it, e.g. with .mean()",
+          shape_str(value.shape()));
+    }
+    return value;
+  };
   if (grad_clip_norm_ && !(*grad_clip_norm_ > 0.0f)) {
     detail::fail_arg("Trainer: grad_clip_norm must be > 0, got {}", *grad_clip_norm_);
   }

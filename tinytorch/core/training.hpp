@@ -49,7 +49,9 @@ class CosineSchedule {
 /// norm before clipping (0 for no gradients).
 float clip_grad_norm(const std::vector<Tensor>& parameters, float max_norm = 1.0f);
 
-/// A loss: (model output, target) -> 0-d tensor. cross_entropy and mse_loss fit.
+/// A loss: (model output, target) -> 0-d tensor. cross_entropy and mse_loss fit. The Trainer
+/// throws ShapeError when it returns more than one value ("Trainer: the loss function must
+/// return one value (a scalar), got shape [4]"), std::invalid_argument when undefined.
 using LossFn = std::function<Tensor(const Tensor&, const Tensor&)>;
 
 struct EvalResult {

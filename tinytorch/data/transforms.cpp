@@ -29,7 +29,8 @@ std::size_t uniform_index(std::size_t count) {  // in [0, count)
 
 RandomHorizontalFlip::RandomHorizontalFlip(float p) : p_(p) {
   if (!(p >= 0.0f && p <= 1.0f)) {
-    detail::fail_arg("RandomHorizontalFlip: probability must be between 0 and 1, got {}", p);
+    detail::fail_arg("RandomHorizontalFlip: probability must be between 0 and 1, got {}",
+                     detail::number_text(p));
   }
 }
 
@@ -83,6 +84,12 @@ Tensor RandomCrop::operator()(const Tensor& image) const {
     }
   }
   return out;
+}
+
+Compose::Compose(std::vector<Transform> transforms) : transforms_(std::move(transforms)) {
+  for (std::size_t i = 0; i < transforms_.size(); ++i) {
+    if (!transforms_[i]) detail::fail_arg("Compose: transform {} is empty", i);
+  }
 }
 
 Tensor Compose::operator()(const Tensor& image) const {

@@ -48,7 +48,9 @@ class RandomCrop {
 
 class Compose {
  public:
-  explicit Compose(std::vector<Transform> transforms) : transforms_(std::move(transforms)) {}
+  /// Every transform must be callable: an empty std::function is rejected here, naming its
+  /// index, not when the first image goes through.
+  explicit Compose(std::vector<Transform> transforms);
   Tensor operator()(const Tensor& image) const;
 
  private:

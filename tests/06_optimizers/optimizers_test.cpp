@@ -9,6 +9,7 @@
 #include <tinytorch/core/layers.hpp>
 #include <tinytorch/core/optimizers.hpp>
 
+#include "06_optimizers/optimizer_fixtures.hpp"
 #include "support/testing.hpp"
 
 namespace tinytorch {
@@ -16,13 +17,7 @@ namespace {
 
 using testing::expect_near;
 using testing::expect_throw_with;
-
-// θ = [1, 2] with the fixed gradient [0.1, 0.2], as in the course's tests.
-Tensor param_with_grad() {
-  Tensor theta({1, 2}, true);
-  theta.set_grad(Tensor({0.1f, 0.2f}));
-  return theta;
-}
+using testing::param_with_grad;
 
 // ---- the base contract ------------------------------------------------------------------
 

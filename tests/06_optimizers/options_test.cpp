@@ -5,6 +5,7 @@
 
 #include <tinytorch/core/optimizers.hpp>
 
+#include "06_optimizers/optimizer_fixtures.hpp"
 #include "support/testing.hpp"
 
 namespace tinytorch {
@@ -12,12 +13,7 @@ namespace {
 
 using testing::expect_near;
 using testing::expect_throw_with;
-
-Tensor param_with_grad() {
-  Tensor theta({1, 2}, true);
-  theta.set_grad(Tensor({0.1f, 0.2f}));
-  return theta;
-}
+using testing::param_with_grad;
 
 TEST(OptimizerOptions, SgdOptionsChainAndMatchThePositionalForm) {
   Tensor a = param_with_grad(), b = param_with_grad();

@@ -246,7 +246,10 @@ TEST(Spatial, FastConvMatchesReferenceOnRandomCases) {
   std::mt19937 gen(21);
   const std::vector<ConvCase> cases = {{2, 1, 8, 8, 8, 3, 3, 1, 0}, {3, 2, 7, 9, 4, 2, 3, 2, 1},
                                        {1, 3, 6, 6, 2, 5, 5, 1, 2}, {2, 4, 5, 5, 3, 1, 1, 1, 0},
-                                       {4, 2, 9, 6, 5, 3, 2, 3, 1}, {1, 1, 4, 4, 1, 4, 4, 1, 0}};
+                                       {4, 2, 9, 6, 5, 3, 2, 3, 1}, {1, 1, 4, 4, 1, 4, 4, 1, 0},
+                                       // LeNet-5's two layers: output rows of 28 and 10 floats
+                                       {2, 1, 28, 28, 3, 5, 5, 1, 2}, {2, 3, 14, 14, 4, 5, 5, 1, 0},
+                                       {1, 2, 5, 19, 2, 3, 3, 1, 1}};
   for (const ConvCase& k : cases) {
     SCOPED_TRACE(::testing::Message() << "case n=" << k.n << " c=" << k.c << " kernel=" << k.kh
                                       << "x" << k.kw << " stride=" << k.stride << " pad=" << k.pad);

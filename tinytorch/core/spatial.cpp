@@ -8,6 +8,7 @@
 #include <tinytorch/core/activations.hpp>
 #include <tinytorch/core/autograd.hpp>
 #include <tinytorch/detail/common.hpp>
+#include <tinytorch/detail/rows.hpp>
 
 namespace tinytorch {
 
@@ -124,19 +125,20 @@ std::size_t padded_w(const Geometry& g) {
 void im2col(const float* x_pad, const Geometry& g, float* cols) {
   // Hint: cols[(c·kh + u)·kw + v, i·Wo + j] = x_pad[c, i·s + u, j·s + v] for one padded image:
   // one row per kernel tap, one column per output position. The padding is already in x_pad.
+  // With stride 1 a tap is Ho input rows of Wo floats: detail::copy_rows moves them in one call.
   // BEGIN SOLUTION 09_spatial im2col
   const std::size_t hp = padded_h(g), wp = padded_w(g), plane = g.out_plane();
   for (std::size_t c = 0; c < g.c; ++c) {
     for (std::size_t u = 0; u < g.kh; ++u) {
       for (std::size_t v = 0; v < g.kw; ++v) {
         float* dst = cols + ((c * g.kh + u) * g.kw + v) * plane;
+        if (g.stride == 1) {  // the common case: Ho whole rows, moved by detail/rows.hpp
+          detail::copy_rows(x_pad + (c * hp + u) * wp + v, wp, g.ho, g.wo, dst);
+          continue;
+        }
         for (std::size_t i = 0; i < g.ho; ++i, dst += g.wo) {
           const float* src = x_pad + (c * hp + i * g.stride + u) * wp + v;
-          if (g.stride == 1) {  // the common case, written apart so that it vectorises
-            for (std::size_t j = 0; j < g.wo; ++j) dst[j] = src[j];
-          } else {
-            for (std::size_t j = 0; j < g.wo; ++j) dst[j] = src[j * g.stride];
-          }
+          for (std::size_t j = 0; j < g.wo; ++j) dst[j] = src[j * g.stride];
         }
       }
     }

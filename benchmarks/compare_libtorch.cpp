@@ -11,7 +11,12 @@
 // table shows medians and the median of the per-pair ratios. With n threads, libtorch runs
 // with n intra-op threads and OpenBLAS held to 1 thread, and (n > 1) also with OpenBLAS at n;
 // its better configuration is reported. tinytorch always holds OpenBLAS to 1 thread itself.
+// Both frameworks' runs get the same OpenBLAS kernels: by default OpenBLAS's own pick for this
+// CPU, even where the environment forces others (--openblas-core); each run's configuration
+// names the kernels it ran.
 #include <torch/torch.h>
+
+#include <cctype>
 
 #include <cstdio>
 #include <ctime>
@@ -23,6 +28,8 @@
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+
+#include <tinytorch/detail/blas.hpp>
 
 #include "workloads.hpp"
 
@@ -137,7 +144,8 @@ bench::Result run_torch(const bench::Workload& w, const bench::Data& data, int t
   r.workload = w.name;
   r.framework = "libtorch";
   const char* blas = std::getenv("OPENBLAS_NUM_THREADS");
-  r.config = fmt::format("threads={},blas={}", threads, blas ? blas : "default");
+  r.config = fmt::format("threads={},blas={},kernels={}", threads, blas ? blas : "default",
+                         tinytorch::detail::blas_kernels());
   const auto [seconds, loss] = train_torch(model, w, data, epochs);
   r.train_seconds = seconds;
   r.final_loss = loss;
@@ -157,7 +165,28 @@ struct Options {
   std::vector<int> threads{1};
   std::vector<std::string> workloads;
   bool markdown = false;
+  std::string openblas_core = "auto";  ///< --openblas-core: auto, env or a core name
 };
+
+// The environment prefix that sets OpenBLAS's kernels for both frameworks' runs (--openblas-core):
+//   auto  OpenBLAS's own pick for this CPU: OPENBLAS_CORETYPE is removed from the runs'
+//         environment. libtorch's convolutions (oneDNN) use every instruction the CPU has
+//         whatever that variable says; only OpenBLAS's products, which are most of tinytorch's
+//         time, follow it: a machine that forces older kernels would compare tinytorch on an
+//         older CPU than libtorch.
+//   env   as this process's environment says.
+//   NAME  OPENBLAS_CORETYPE=NAME (Haswell, SkylakeX, Cooperlake, ...).
+std::string openblas_env(const std::string& choice) {
+  if (choice == "auto") return "env -u OPENBLAS_CORETYPE ";
+  if (choice == "env") return "";
+  for (const char c : choice) {  // it goes into a shell command line
+    if (!std::isalnum(static_cast<unsigned char>(c))) {
+      throw std::invalid_argument("--openblas-core: expected auto, env or a core name, got '" +
+                                  choice + "'");
+    }
+  }
+  return "OPENBLAS_CORETYPE=" + choice + " ";
+}
 
 // Runs `command` (through the shell, with `env` in front) and returns its result lines.
 std::vector<bench::Result> run_process(const std::string& env, const std::string& command) {
@@ -201,10 +230,11 @@ Row measure(const bench::Workload& w, int threads, const Options& o, const std::
   if (threads > 1) blas_configs.push_back(threads);
   Row row{w, threads, {}, {}};
   for (int r = 0; r < o.repeats; ++r) {
-    row.tiny.push_back(run_process("OPENBLAS_NUM_THREADS=1", tiny_cmd).front());
+    const std::string core = openblas_env(o.openblas_core);
+    row.tiny.push_back(run_process(core + "OPENBLAS_NUM_THREADS=1", tiny_cmd).front());
     for (int blas : blas_configs) {
       const bench::Result t =
-          run_process(fmt::format("OPENBLAS_NUM_THREADS={}", blas), torch_cmd).front();
+          run_process(fmt::format("{}OPENBLAS_NUM_THREADS={}", core, blas), torch_cmd).front();
       row.torch[t.config].push_back(t);
     }
     fmt::print(stderr, "  {} threads={} run {}/{} done\n", w.name, threads, r + 1, o.repeats);
@@ -334,8 +364,9 @@ void print_markdown(const std::vector<Row>& rows, const Options& o) {
   }
 }
 
-// "libtorch 1.13.1, AMD EPYC (2 cores), 2025-01-01": what the figures were measured on.
-std::string machine_description() {
+// "libtorch 1.13.1, AMD EPYC (2 cores), 2025-01-01, OpenBLAS kernels: ...": what the figures
+// were measured on (each run's configuration also names the kernels it ran).
+std::string machine_description(const Options& o, const std::vector<Row>& rows) {
   std::ifstream cpuinfo("/proc/cpuinfo");
   std::string line, model = "unknown CPU";
   while (std::getline(cpuinfo, line)) {
@@ -347,8 +378,20 @@ std::string machine_description() {
   const std::time_t t = std::time(nullptr);
   char date[16];
   std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&t));
-  return fmt::format("libtorch {}, {} ({} cores), {}", TORCH_VERSION, model,
-                     std::thread::hardware_concurrency(), date);
+  const char* env = std::getenv("OPENBLAS_CORETYPE");
+  const std::string kernels =
+      o.openblas_core == "auto"  ? "OpenBLAS's own pick for this CPU"
+      : o.openblas_core == "env" ? fmt::format("OPENBLAS_CORETYPE={}", env ? env : "(unset)")
+                                 : "OPENBLAS_CORETYPE=" + o.openblas_core;
+  std::string ran = "none";  // what tinytorch's runs reported
+  for (const Row& row : rows) {
+    for (const bench::Result& r : row.tiny) {
+      const std::size_t at = r.config.find("kernels=");
+      if (at != std::string::npos) ran = r.config.substr(at + 8);
+    }
+  }
+  return fmt::format("libtorch {}, {} ({} cores), {}, OpenBLAS kernels: {} ({})", TORCH_VERSION,
+                     model, std::thread::hardware_concurrency(), date, kernels, ran);
 }
 
 std::vector<std::string> split(const std::string& list) {
@@ -373,6 +416,10 @@ int main(int argc, char** argv) {
   app.add_option("--epochs", o.epochs, "override the workloads' epochs (0 = as defined)");
   app.add_option("--fashion-limit", o.fashion_limit, "Fashion-MNIST training images (0 = all)");
   app.add_flag("--markdown", o.markdown, "print the README's tables");
+  app.add_option("--openblas-core", o.openblas_core,
+                 "OpenBLAS kernels for both frameworks: auto (OpenBLAS's own pick for this CPU, "
+                 "OPENBLAS_CORETYPE removed), env (as the environment says) or a core name")
+      ->capture_default_str();
   app.add_flag("--worker", worker, "internal: one libtorch run, printed as a result line");
   app.add_option("--workload", only, "internal: the worker's workload");
   CLI11_PARSE(app, argc, argv);
@@ -386,6 +433,7 @@ int main(int argc, char** argv) {
                                                         o.epochs > 0 ? o.epochs : w.epochs)));
       return 0;
     }
+    openblas_env(o.openblas_core);  // rejects a bad name before any run
     const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
     std::vector<Row> rows;
     for (const std::string& name : split(workloads)) {
@@ -396,7 +444,7 @@ int main(int argc, char** argv) {
       }
       for (const std::string& t : split(threads)) rows.push_back(measure(w, std::stoi(t), o, self));
     }
-    fmt::print("{}\n", machine_description());
+    fmt::print("{}\n", machine_description(o, rows));
     if (o.markdown) {
       print_markdown(rows, o);
     } else {

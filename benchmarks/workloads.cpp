@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <tinytorch/detail/blas.hpp>
 #include <zlib.h>
 
 namespace bench {
@@ -264,7 +265,7 @@ Result run_tinytorch(const Workload& w, const Data& data, int threads, int epoch
   Result r;
   r.workload = w.name;
   r.framework = "tinytorch";
-  r.config = fmt::format("threads={}", threads);
+  r.config = fmt::format("threads={},kernels={}", threads, tinytorch::detail::blas_kernels());
   const auto [seconds, loss] = train(*model, w, data, epochs);
   r.train_seconds = seconds;
   r.final_loss = loss;

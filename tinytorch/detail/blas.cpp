@@ -36,6 +36,10 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
               static_cast<int>(k), alpha, a, lda, b, ldb, beta, c, static_cast<int>(n));
 }
 
+const char* blas_kernels() {
+  return openblas_get_corename();
+}
+
 float sum(const float* x, std::size_t n) {
   float partial[8] = {};
   std::size_t i = 0;

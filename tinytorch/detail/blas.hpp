@@ -13,6 +13,10 @@ namespace tinytorch::detail {
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha,
           const float* a, const float* b, float beta, float* c);
 
+/// The name of the kernels OpenBLAS chose for this CPU at load time ("Haswell", "Cooperlake",
+/// ...; an OPENBLAS_CORETYPE environment variable overrides its choice).
+const char* blas_kernels();
+
 /// Σ x[i] over n floats, in eight interleaved partial sums: one running sum is a chain of
 /// dependent adds (4 cycles each) and cannot be vectorised; eight can, in a fixed order.
 float sum(const float* x, std::size_t n);

@@ -295,6 +295,16 @@ void print_plain(const std::vector<Row>& rows) {
   }
 }
 
+// "1.234–2.345 s": the fastest and slowest training time of some runs (a noisy machine shows).
+std::string spread(const std::vector<bench::Result>& runs) {
+  double low = runs.front().train_seconds, high = low;
+  for (const bench::Result& r : runs) {
+    low = std::min(low, r.train_seconds);
+    high = std::max(high, r.train_seconds);
+  }
+  return fmt::format("{:.3f}–{:.3f} s", low, high);
+}
+
 // How each framework's training time changes with the threads (ratio of medians: runs with
 // different thread counts are not paired), and every libtorch configuration that was tried.
 void print_scaling(const std::vector<Row>& rows) {
@@ -317,11 +327,11 @@ void print_scaling(const std::vector<Row>& rows) {
   for (const Row& row : rows) {
     std::vector<std::string> configs;
     for (const auto& [config, runs] : row.torch) {
-      configs.push_back(
-          fmt::format("{} {:.3f} s", config, med(runs, &bench::Result::train_seconds)));
+      configs.push_back(fmt::format("{} {:.3f} s (runs {})", config,
+                                    med(runs, &bench::Result::train_seconds), spread(runs)));
     }
-    fmt::print("- libtorch `{}`, {} thread(s), each configuration: {}.\n", row.workload.name,
-               row.threads, fmt::join(configs, "; "));
+    fmt::print("- `{}`, {} thread(s): tinytorch's runs {}; libtorch, each configuration: {}.\n",
+               row.workload.name, row.threads, spread(row.tiny), fmt::join(configs, "; "));
   }
 }
 

@@ -20,7 +20,7 @@ class Threads : public ::testing::TestWithParam<int> {
 
 TEST_P(Threads, EveryTaskRunsExactlyOnce) {
   EXPECT_EQ(get_num_threads(), GetParam());
-  for (std::size_t count : {0u, 1u, 2u, 7u, 64u, 1000u}) {
+  for (std::size_t count : {0u, 1u, 2u, 3u, 7u, 64u, 65u, 1000u}) {
     std::vector<std::atomic<int>> runs(count);
     detail::parallel_for(count, [&](std::size_t k) { ++runs[k]; });
     for (std::size_t k = 0; k < count; ++k) EXPECT_EQ(runs[k].load(), 1) << "task " << k;
@@ -58,7 +58,9 @@ TEST_P(Threads, PartsDependOnTheShapesOnly) {
   EXPECT_EQ(covered, 61u);
 }
 
-INSTANTIATE_TEST_SUITE_P(OneTwoFour, Threads, ::testing::Values(1, 2, 4));
+// 3: blocks of unequal size; 65: more threads than the pool cuts blocks for (64), so some
+// threads start by helping with another thread's block.
+INSTANTIATE_TEST_SUITE_P(OneToSixtyFive, Threads, ::testing::Values(1, 2, 3, 4, 65));
 
 TEST(Threads, BadThreadCountIsAClearError) {
   const int before = get_num_threads();

@@ -3,6 +3,7 @@
 #include <tinytorch/detail/workspace.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -21,29 +22,55 @@ inline void cpu_relax() {
 #endif
 }
 
+// Tasks handed out per thread ("slot"): each thread first runs a contiguous block of the
+// tasks, then takes what is left of the other blocks. Consecutive kernels cut the batch the same
+// way, so a thread mostly reads what it wrote in the previous kernel from its own core's cache.
+// (With one shared counter, LeNet-5's tasks took about 25 % more time in total on two threads
+// than on one: each kernel's input sat in the other core's cache half of the time.)
+constexpr std::size_t kMaxSlots = 64;
+
+struct alignas(64) Slot {
+  std::atomic<std::size_t> next{0};  // next task of this slot's block
+  std::size_t end = 0;               // one past its last task
+};
+
 // A parallel_for in flight. It lives on the caller's stack; workers join it under the pool's
 // mutex and the caller waits until every worker has left before returning.
 struct Job {
   TaskRef body;
   std::size_t count;
-  std::atomic<std::size_t> next{0};      // next task to hand out
+  std::size_t slots;                     // blocks the tasks are cut into: one per thread
+  std::array<Slot, kMaxSlots> blocks;
   std::atomic<std::size_t> finished{0};  // tasks done
   std::atomic<int> workers{0};           // workers inside run_tasks()
   std::exception_ptr error;
   std::mutex error_mutex;
 
-  Job(TaskRef body, std::size_t count) : body(body), count(count) {}
-
-  void run_tasks() {
-    for (std::size_t k = next.fetch_add(1); k < count; k = next.fetch_add(1)) {
-      try {
-        body(k);
-      } catch (...) {
-        const std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
-      }
-      finished.fetch_add(1, std::memory_order_release);
+  Job(TaskRef body, std::size_t count, std::size_t threads)
+      : body(body), count(count), slots(std::min(threads, kMaxSlots)) {
+    for (std::size_t s = 0; s < slots; ++s) {
+      const Range r = chunk(count, slots, s);
+      blocks[s].next.store(r.begin, std::memory_order_relaxed);
+      blocks[s].end = r.end;
     }
+  }
+
+  // Runs the tasks of thread `self`'s block, then helps with the others' in turn.
+  void run_tasks(std::size_t self) {
+    for (std::size_t i = 0; i < slots; ++i) {
+      Slot& b = blocks[(self + i) % slots];
+      for (std::size_t k = b.next.fetch_add(1); k < b.end; k = b.next.fetch_add(1)) run(k);
+    }
+  }
+
+  void run(std::size_t k) {
+    try {
+      body(k);
+    } catch (...) {
+      const std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error) error = std::current_exception();
+    }
+    finished.fetch_add(1, std::memory_order_release);
   }
 };
 
@@ -74,7 +101,9 @@ class Pool {
     workers_.clear();
     stop_ = false;
     const std::uint64_t now = generation_.load();
-    for (int i = 1; i < n; ++i) workers_.emplace_back([this, now] { worker_loop(now); });
+    for (int i = 1; i < n; ++i) {
+      workers_.emplace_back([this, now, i] { worker_loop(static_cast<std::size_t>(i), now); });
+    }
   }
 
   void run(std::size_t count, TaskRef body) {
@@ -84,10 +113,10 @@ class Pool {
       run_inline(count, body);  // nested, single-threaded, or another caller owns the pool
       return;
     }
-    Job job(body, count);
+    Job job(body, count, static_cast<std::size_t>(size()));
     publish(&job);
     inside_task = true;
-    job.run_tasks();
+    job.run_tasks(0);
     inside_task = false;
     for (int spins = 0; job.finished.load(std::memory_order_acquire) < count; ++spins) {
       if (spins < 4096) {
@@ -124,8 +153,9 @@ class Pool {
     if (job && sleepers_.load() > 0) wake_.notify_all();
   }
 
-  // `seen`: the generation when the worker was created (it may start running later).
-  void worker_loop(std::uint64_t seen) {
+  // `self`: the worker's slot (the caller is 0). `seen`: the generation when the worker was
+  // created (it may start running later).
+  void worker_loop(std::size_t self, std::uint64_t seen) {
     inside_task = true;  // a task that calls parallel_for runs its inner loop in place
     for (;;) {
       wait_for_change(seen);
@@ -138,7 +168,7 @@ class Pool {
         if (job) job->workers.fetch_add(1);
       }
       if (job) {
-        job->run_tasks();
+        job->run_tasks(self);
         job->workers.fetch_sub(1, std::memory_order_release);
       }
     }

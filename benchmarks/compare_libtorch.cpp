@@ -13,7 +13,10 @@
 // its better configuration is reported. tinytorch always holds OpenBLAS to 1 thread itself.
 // Both frameworks' runs get the same OpenBLAS kernels: by default OpenBLAS's own pick for this
 // CPU, even where the environment forces others (--openblas-core); each run's configuration
-// names the kernels it ran.
+// names the kernels it ran. And both keep freed memory in the heap: tinytorch sets glibc's
+// malloc thresholds for itself (detail/workspace.hpp), libtorch's runs get the same ones
+// through MALLOC_* variables (--libtorch-malloc); with glibc's defaults libtorch returns its
+// activations to the system every step and page-faults them back.
 #include <torch/torch.h>
 
 #include <cctype>
@@ -30,6 +33,7 @@
 #include <CLI/CLI.hpp>
 
 #include <tinytorch/detail/blas.hpp>
+#include <tinytorch/detail/workspace.hpp>
 
 #include "workloads.hpp"
 
@@ -144,8 +148,9 @@ bench::Result run_torch(const bench::Workload& w, const bench::Data& data, int t
   r.workload = w.name;
   r.framework = "libtorch";
   const char* blas = std::getenv("OPENBLAS_NUM_THREADS");
-  r.config = fmt::format("threads={},blas={},kernels={}", threads, blas ? blas : "default",
-                         tinytorch::detail::blas_kernels());
+  r.config = fmt::format("threads={},blas={},kernels={},malloc={}", threads,
+                         blas ? blas : "default", tinytorch::detail::blas_kernels(),
+                         std::getenv("MALLOC_TRIM_THRESHOLD_") ? "kept" : "default");
   const auto [seconds, loss] = train_torch(model, w, data, epochs);
   r.train_seconds = seconds;
   r.final_loss = loss;
@@ -166,7 +171,23 @@ struct Options {
   std::vector<std::string> workloads;
   bool markdown = false;
   std::string openblas_core = "auto";  ///< --openblas-core: auto, env or a core name
+  std::string libtorch_malloc = "kept";  ///< --libtorch-malloc: kept, default or both
 };
+
+// The environment prefixes libtorch's runs get for glibc's malloc (--libtorch-malloc):
+//   kept     the thresholds tinytorch sets for itself (freed memory stays in the heap)
+//   default  glibc's own (blocks over 128 KB are mmap-ed and returned when freed)
+//   both     a run with each; the better one is reported, as for OpenBLAS's threads.
+std::vector<std::string> malloc_envs(const std::string& choice) {
+  const std::string kept =
+      fmt::format("MALLOC_MMAP_THRESHOLD_={} MALLOC_TRIM_THRESHOLD_={} ",
+                  tinytorch::detail::kKeptMmapThreshold, tinytorch::detail::kKeptTrimThreshold);
+  if (choice == "kept") return {kept};
+  if (choice == "default") return {""};
+  if (choice == "both") return {kept, ""};
+  throw std::invalid_argument("--libtorch-malloc: expected kept, default or both, got '" +
+                              choice + "'");
+}
 
 // The environment prefix that sets OpenBLAS's kernels for both frameworks' runs (--openblas-core):
 //   auto  OpenBLAS's own pick for this CPU: OPENBLAS_CORETYPE is removed from the runs'
@@ -232,10 +253,13 @@ Row measure(const bench::Workload& w, int threads, const Options& o, const std::
   for (int r = 0; r < o.repeats; ++r) {
     const std::string core = openblas_env(o.openblas_core);
     row.tiny.push_back(run_process(core + "OPENBLAS_NUM_THREADS=1", tiny_cmd).front());
-    for (int blas : blas_configs) {
-      const bench::Result t =
-          run_process(fmt::format("{}OPENBLAS_NUM_THREADS={}", core, blas), torch_cmd).front();
-      row.torch[t.config].push_back(t);
+    for (const std::string& heap : malloc_envs(o.libtorch_malloc)) {
+      for (int blas : blas_configs) {
+        const bench::Result t =
+            run_process(fmt::format("{}{}OPENBLAS_NUM_THREADS={}", core, heap, blas), torch_cmd)
+                .front();
+        row.torch[t.config].push_back(t);
+      }
     }
     fmt::print(stderr, "  {} threads={} run {}/{} done\n", w.name, threads, r + 1, o.repeats);
   }
@@ -400,8 +424,13 @@ std::string machine_description(const Options& o, const std::vector<Row>& rows) 
       if (at != std::string::npos) ran = r.config.substr(at + 8);
     }
   }
-  return fmt::format("libtorch {}, {} ({} cores), {}, OpenBLAS kernels: {} ({})", TORCH_VERSION,
-                     model, std::thread::hardware_concurrency(), date, kernels, ran);
+  const std::string heap = o.libtorch_malloc == "kept"      ? "kept in the heap, as tinytorch's"
+                           : o.libtorch_malloc == "default" ? "glibc's defaults"
+                                                            : "both ways, the better reported";
+  return fmt::format("libtorch {}, {} ({} cores), {}, OpenBLAS kernels: {} ({}), libtorch's "
+                     "freed memory: {}",
+                     TORCH_VERSION, model, std::thread::hardware_concurrency(), date, kernels, ran,
+                     heap);
 }
 
 std::vector<std::string> split(const std::string& list) {
@@ -430,6 +459,10 @@ int main(int argc, char** argv) {
                  "OpenBLAS kernels for both frameworks: auto (OpenBLAS's own pick for this CPU, "
                  "OPENBLAS_CORETYPE removed), env (as the environment says) or a core name")
       ->capture_default_str();
+  app.add_option("--libtorch-malloc", o.libtorch_malloc,
+                 "glibc malloc thresholds for libtorch's runs: kept (the ones tinytorch sets for "
+                 "itself), default (glibc's) or both (the better is reported)")
+      ->capture_default_str();
   app.add_flag("--worker", worker, "internal: one libtorch run, printed as a result line");
   app.add_option("--workload", only, "internal: the worker's workload");
   CLI11_PARSE(app, argc, argv);
@@ -443,7 +476,8 @@ int main(int argc, char** argv) {
                                                         o.epochs > 0 ? o.epochs : w.epochs)));
       return 0;
     }
-    openblas_env(o.openblas_core);  // rejects a bad name before any run
+    openblas_env(o.openblas_core);  // rejects a bad name before any run ...
+    malloc_envs(o.libtorch_malloc);  // ... or a bad malloc choice
     const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
     std::vector<Row> rows;
     for (const std::string& name : split(workloads)) {

@@ -35,8 +35,8 @@ void keep_freed_memory() {
     const bool user_tuned = std::getenv("GLIBC_TUNABLES") || std::getenv("MALLOC_TRIM_THRESHOLD_") ||
                             std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TOP_PAD_");
     if (!user_tuned) {
-      mallopt(M_MMAP_THRESHOLD, 64 << 20);
-      mallopt(M_TRIM_THRESHOLD, 512 << 20);
+      mallopt(M_MMAP_THRESHOLD, static_cast<int>(kKeptMmapThreshold));
+      mallopt(M_TRIM_THRESHOLD, static_cast<int>(kKeptTrimThreshold));
     }
 #endif
     return true;

@@ -23,6 +23,11 @@ enum class Scratch {
 /// same slot (and never shared with another thread).
 float* scratch(Scratch slot, std::size_t count);
 
+/// glibc's thresholds keep_freed_memory() sets: blocks up to 64 MB come from the heap, and up
+/// to 512 MB of free memory stays at its top.
+constexpr std::size_t kKeptMmapThreshold = std::size_t{64} << 20;
+constexpr std::size_t kKeptTrimThreshold = std::size_t{512} << 20;
+
 /// Keeps freed memory of the arrays a training step allocates in the heap for the next step,
 /// instead of returning it to the system and page-faulting it back in (glibc's defaults:
 /// blocks over 128 KB are mmap-ed, and free memory over 128 KB at the top of the heap is

@@ -51,10 +51,12 @@ torch::nn::Sequential torch_model(const std::string& name) {
                           nn::MaxPool2d(nn::MaxPool2dOptions(2)), nn::Flatten(),
                           nn::Linear(72, 10));
   }
-  return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(1, 6, 5).padding(2)), nn::ReLU(),
-                        nn::MaxPool2d(nn::MaxPool2dOptions(2)),
-                        nn::Conv2d(nn::Conv2dOptions(6, 16, 5)), nn::ReLU(),
-                        nn::MaxPool2d(nn::MaxPool2dOptions(2)), nn::Flatten(), nn::Linear(400, 120),
+  // The same order as tinytorch's lenet5(): each block pools before its ReLU.
+  return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(1, 6, 5).padding(2)),
+                        nn::MaxPool2d(nn::MaxPool2dOptions(2)), nn::ReLU(),
+                        nn::Conv2d(nn::Conv2dOptions(6, 16, 5)),
+                        nn::MaxPool2d(nn::MaxPool2dOptions(2)), nn::ReLU(), nn::Flatten(),
+                        nn::Linear(400, 120),
                         nn::ReLU(), nn::Linear(120, 84), nn::ReLU(), nn::Linear(84, 10));
 }
 

@@ -157,6 +157,34 @@ TEST(Spatial, MaxPoolTiesSendTheGradientToTheFirstMaximum) {
   expect_near(flat.grad(), Tensor({{{{1, 1, 0, 0}, {1, 1, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}}}}));
 }
 
+// lenet5() pools before its ReLUs; that is only a speed choice if both orders agree exactly.
+TEST(Spatial, PoolThenReluEqualsReluThenPoolWithTheSameGradient) {
+  // By hand: window 1 has a positive maximum (4), window 2 only values <= 0, window 3 a tie
+  // of positive maxima (first one wins), window 4 a zero maximum.
+  const Tensor known({{{{1, 4, -1, -2}, {3, 2, -3, 0}, {2, 2, 0, -1}, {1, -5, -2, -3}}}});
+  expect_near(relu(max_pool2d(known, {2, 2})), Tensor({{{{4, 0}, {2, 0}}}}), 0.0f);
+  for (const std::uint64_t seed : {1u, 2u, 3u}) {
+    manual_seed(seed);
+    const Tensor x = Tensor::randn({3, 2, 8, 8});
+    Tensor a(x.data(), true), b(x.data(), true);
+    const Tensor g = Tensor::randn({3, 2, 4, 4});
+    const Tensor ya = relu(max_pool2d(a, {2, 2})), yb = max_pool2d(relu(b), {2, 2});
+    expect_near(ya, yb, 0.0f);
+    (ya * g).sum().backward();
+    (yb * g).sum().backward();
+    expect_near(a.grad(), b.grad(), 0.0f);
+    std::size_t nonzero = 0;
+    for (float v : a.grad().data()) nonzero += v != 0.0f;
+    EXPECT_GT(nonzero, 0u);
+  }
+  Tensor c(known.data(), true), d(known.data(), true);
+  relu(max_pool2d(c, {2, 2})).sum().backward();
+  max_pool2d(relu(d), {2, 2}).sum().backward();
+  const Tensor expected({{{{0, 1, 0, 0}, {0, 0, 0, 0}, {1, 0, 0, 0}, {0, 0, 0, 0}}}});
+  expect_near(c.grad(), expected, 0.0f);
+  expect_near(d.grad(), expected, 0.0f);
+}
+
 TEST(Spatial, MaxPoolGradientIsSparse) {
   manual_seed(5);
   Tensor x = Tensor::randn({1, 2, 6, 6}, true);

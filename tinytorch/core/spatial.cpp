@@ -1061,11 +1061,15 @@ Tensor SimpleCNN::features(const Tensor& x) {
   return h;
 }
 
+// Each conv block pools before its ReLU: max_pool2d(relu(x)) and relu(max_pool2d(x)) are the
+// same function with the same gradient (max commutes with the monotone ReLU; a window whose
+// maximum is ≤ 0 gives 0 and passes no gradient either way), and this order runs the ReLU and
+// its backward on a quarter of the values. (spatial_test checks both orders agree.)
 std::shared_ptr<Sequential> lenet5(std::size_t num_classes) {
   return std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
-      std::make_shared<Conv2d>(1, 6, 5, 1, 2), std::make_shared<ReLU>(),
-      std::make_shared<MaxPool2d>(2), std::make_shared<Conv2d>(6, 16, 5), std::make_shared<ReLU>(),
-      std::make_shared<MaxPool2d>(2), std::make_shared<Flatten>(),
+      std::make_shared<Conv2d>(1, 6, 5, 1, 2), std::make_shared<MaxPool2d>(2),
+      std::make_shared<ReLU>(), std::make_shared<Conv2d>(6, 16, 5), std::make_shared<MaxPool2d>(2),
+      std::make_shared<ReLU>(), std::make_shared<Flatten>(),
       std::make_shared<Linear>(400, 120), std::make_shared<ReLU>(),
       std::make_shared<Linear>(120, 84), std::make_shared<ReLU>(),
       std::make_shared<Linear>(84, num_classes)});

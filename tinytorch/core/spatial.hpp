@@ -185,9 +185,10 @@ class SimpleCNN : public Module {
   std::shared_ptr<Sequential> layers_;
 };
 
-/// LeNet-5 for [N, 1, 28, 28] images: Conv(1→6, 5×5, pad 2) → ReLU → MaxPool 2 →
-/// Conv(6→16, 5×5) → ReLU → MaxPool 2 → Flatten [400] → Linear(400→120) → ReLU →
-/// Linear(120→84) → ReLU → Linear(84→num_classes).
+/// LeNet-5 for [N, 1, 28, 28] images: Conv(1→6, 5×5, pad 2) → MaxPool 2 → ReLU →
+/// Conv(6→16, 5×5) → MaxPool 2 → ReLU → Flatten [400] → Linear(400→120) → ReLU →
+/// Linear(120→84) → ReLU → Linear(84→num_classes). (Pooling before the ReLU is the same
+/// function as after it, with the same gradient, and costs less.)
 std::shared_ptr<Sequential> lenet5(std::size_t num_classes = 10);
 
 }  // namespace tinytorch

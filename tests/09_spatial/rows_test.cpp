@@ -1,6 +1,7 @@
-// The row copies under im2col (detail/rows.hpp): the CPU's kernel against plain loops, for
-// widths around its 16-float pieces, with guard values after each block so that a write past
-// the end shows.
+// The row kernels under im2col and col2im (detail/rows.hpp): the CPU's kernel against plain
+// loops, for widths around its 16-float pieces, with guard values after each block so that a
+// write past the end shows.
+#include <random>
 #include <vector>
 
 #include <tinytorch/detail/rows.hpp>
@@ -55,6 +56,67 @@ TEST(RowCopiesGiven, KnownValuesByHand) {
     float dst[6] = {};
     detail::copy_rows(src, 4, 2, 3, dst);
     EXPECT_EQ(std::vector<float>(dst, dst + 6), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  });
+}
+
+// col2im for stride 1 the plain way: zeros, then each tap's rows added back in (u, v) order.
+std::vector<float> col2im_reference(const std::vector<float>& cols, std::size_t channels,
+                                    std::size_t kh, std::size_t kw, std::size_t ho,
+                                    std::size_t wo) {
+  const std::size_t hp = ho + kh - 1, wp = wo + kw - 1;
+  std::vector<float> out(channels * hp * wp, 0.0f);
+  for (std::size_t c = 0; c < channels; ++c)
+    for (std::size_t u = 0; u < kh; ++u)
+      for (std::size_t v = 0; v < kw; ++v)
+        for (std::size_t i = 0; i < ho; ++i)
+          for (std::size_t j = 0; j < wo; ++j)
+            out[(c * hp + i + u) * wp + j + v] += cols[(((c * kh + u) * kw + v) * ho + i) * wo + j];
+  return out;
+}
+
+TEST(RowCopiesGiven, Col2imRowsMatchesPlainLoopsBitForBit) {
+  struct Case {
+    std::size_t channels, kh, kw, ho, wo;
+  };
+  // LeNet-5's conv2 (6 planes, 5×5, 10×10 out) and conv1 (28×28: two 16-lane blocks per row),
+  // SimpleCNN's 3×3 layers, 1×1 and non-square kernels, rows that end on and around 16 lanes.
+  const Case cases[] = {{6, 5, 5, 10, 10}, {1, 5, 5, 28, 28}, {16, 3, 3, 14, 14},
+                        {2, 1, 1, 4, 5},   {3, 2, 3, 5, 7},   {1, 3, 1, 2, 16},
+                        {1, 1, 3, 3, 14},  {2, 4, 4, 1, 13},  {1, 2, 2, 3, 31},
+                        {1, 6, 2, 9, 33},  {1, 1, 1, 1, 1}};
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal;
+  with_each_kernel([&] {
+    for (const Case& k : cases) {
+      SCOPED_TRACE(::testing::Message() << k.channels << " planes, " << k.kh << "x" << k.kw
+                                        << " taps, " << k.ho << "x" << k.wo << " out");
+      std::vector<float> cols(k.channels * k.kh * k.kw * k.ho * k.wo);
+      for (float& x : cols) x = normal(rng);
+      const std::vector<float> expected = col2im_reference(cols, k.channels, k.kh, k.kw, k.ho, k.wo);
+      std::vector<float> out(expected.size() + 16, kGuard);
+      detail::col2im_rows(cols.data(), k.channels, k.kh, k.kw, k.ho, k.wo, out.data());
+      for (std::size_t i = 0; i < expected.size(); ++i) ASSERT_EQ(out[i], expected[i]) << "at " << i;
+      for (std::size_t i = expected.size(); i < out.size(); ++i)
+        ASSERT_EQ(out[i], kGuard) << "written past the planes";
+    }
+  });
+}
+
+TEST(RowCopiesGiven, Col2imRowsKnownValuesByHand) {
+  with_each_kernel([] {
+    // One plane, 2×2 taps, 2×2 output: each of the 4 tap rows [a b; c d] lands on a 3×3 plane
+    // shifted by its (u, v). Tap values: (0,0) = 1, (0,1) = 10, (1,0) = 100, (1,1) = 1000.
+    std::vector<float> cols;
+    for (float t : {1.0f, 10.0f, 100.0f, 1000.0f}) {
+      for (int p = 0; p < 4; ++p) cols.push_back(t);
+    }
+    std::vector<float> out(9, kGuard);
+    detail::col2im_rows(cols.data(), 1, 2, 2, 2, 2, out.data());
+    EXPECT_EQ(out, (std::vector<float>{1, 11, 10, 101, 1111, 1010, 100, 1100, 1000}));
+    // No output positions: the plane [0 + 3 − 1, 0 + 2 − 1] is zeros, and nothing after it.
+    std::vector<float> empty(4, kGuard);
+    detail::col2im_rows(nullptr, 1, 3, 2, 0, 0, empty.data());
+    EXPECT_EQ(empty, (std::vector<float>{0, 0, kGuard, kGuard}));
   });
 }
 

@@ -1,5 +1,6 @@
 #include <tinytorch/detail/rows.hpp>
 
+#include <algorithm>
 #include <atomic>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -18,7 +19,63 @@ void copy_rows_portable(const float* src, std::size_t src_stride, std::size_t ro
   }
 }
 
+void col2im_rows_portable(const float* cols, std::size_t channels, std::size_t kh,
+                         std::size_t kw, std::size_t ho, std::size_t wo, float* planes) {
+  const std::size_t hp = ho + kh - 1, wp = wo + kw - 1, plane = ho * wo;
+  std::fill(planes, planes + channels * hp * wp, 0.0f);
+  for (std::size_t c = 0; c < channels; ++c) {
+    float* out = planes + c * hp * wp;
+    for (std::size_t u = 0; u < kh; ++u) {
+      for (std::size_t v = 0; v < kw; ++v) {
+        const float* src = cols + ((c * kh + u) * kw + v) * plane;
+        for (std::size_t i = 0; i < ho; ++i, src += wo) {
+          float* dst = out + (i + u) * wp + v;
+          for (std::size_t j = 0; j < wo; ++j) dst[j] += src[j];
+        }
+      }
+    }
+  }
+}
+
 #ifdef TINYTORCH_ROWS_AVX512
+
+// Lanes [lo, hi) of a 16-lane mask (empty when hi <= lo).
+inline __mmask16 lanes(std::ptrdiff_t lo, std::ptrdiff_t hi) {
+  lo = std::max<std::ptrdiff_t>(lo, 0);
+  hi = std::min<std::ptrdiff_t>(hi, 16);
+  if (hi <= lo) return 0;
+  return static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+}
+
+// Output row y of a plane, 16 columns at a time: the taps (u, v) with a source row i = y − u
+// add their row i, shifted right by v, in (u, v) order. The masked loads read only the lanes
+// whose source column exists (masked lanes are not read, so the shifted address never faults).
+__attribute__((target("avx512f"))) void col2im_rows_avx512(const float* cols,
+                                                           std::size_t channels, std::size_t kh,
+                                                           std::size_t kw, std::size_t ho,
+                                                           std::size_t wo, float* planes) {
+  const std::size_t hp = ho + kh - 1, wp = wo + kw - 1, plane = ho * wo;
+  const auto swo = static_cast<std::ptrdiff_t>(wo), swp = static_cast<std::ptrdiff_t>(wp);
+  for (std::size_t c = 0; c < channels; ++c) {
+    const float* taps = cols + c * kh * kw * plane;
+    float* out = planes + c * hp * wp;
+    for (std::size_t y = 0; y < hp; ++y) {
+      const std::size_t u_first = y >= ho ? y - ho + 1 : 0, u_last = std::min(y, kh - 1);
+      for (std::ptrdiff_t x0 = 0; x0 < swp; x0 += 16) {
+        __m512 acc = _mm512_setzero_ps();
+        for (std::size_t u = u_first; u <= u_last; ++u) {
+          const float* row = taps + u * kw * plane + (y - u) * wo;
+          for (std::size_t v = 0; v < kw; ++v, row += plane) {
+            const auto sv = static_cast<std::ptrdiff_t>(v);
+            const __mmask16 m = lanes(sv - x0, sv + swo - x0);  // columns x with 0 <= x − v < Wo
+            acc = _mm512_mask_add_ps(acc, m, acc, _mm512_maskz_loadu_ps(m, row + x0 - sv));
+          }
+        }
+        _mm512_mask_storeu_ps(out + y * wp + x0, lanes(0, swp - x0), acc);
+      }
+    }
+  }
+}
 
 // A row is moved in 16-float pieces, its last piece masked: masked lanes are neither read nor
 // written, so nothing past a row's last float is touched. (AVX-512, not AVX2: AVX2's masked
@@ -60,6 +117,19 @@ void copy_rows(const float* src, std::size_t src_stride, std::size_t rows, std::
   if (avx512_in_use()) return copy_rows_avx512(src, src_stride, rows, width, dst);
 #endif
   copy_rows_portable(src, src_stride, rows, width, dst);
+}
+
+void col2im_rows(const float* cols, std::size_t channels, std::size_t kh, std::size_t kw,
+                 std::size_t ho, std::size_t wo, float* planes) {
+  if (channels == 0 || kh == 0 || kw == 0) return;
+  if (ho == 0 || wo == 0) {  // no columns: every plane is [kh − 1, kw − 1] zeros
+    std::fill(planes, planes + channels * (ho + kh - 1) * (wo + kw - 1), 0.0f);
+    return;
+  }
+#ifdef TINYTORCH_ROWS_AVX512
+  if (avx512_in_use()) return col2im_rows_avx512(cols, channels, kh, kw, ho, wo, planes);
+#endif
+  col2im_rows_portable(cols, channels, kh, kw, ho, wo, planes);
 }
 
 const char* rows_kernel() {

@@ -1,6 +1,7 @@
 // Row copies from a strided plane into a contiguous block: the inner loops of im2col for
 // stride 1, where each kernel tap copies Ho rows of Wo floats (LeNet-5: rows of 28 and of 10
-// floats, about 4,400 of them per image and training step).
+// floats, about 4,400 of them per image and training step); and their adjoint, col2im for
+// stride 1, which adds the rows back (1,500 rows of 10 floats per LeNet-5 image).
 //
 // Written as plain loops, a row of 10 floats is two 4-float moves and a scalar tail, and the
 // per-row work cost more than the copying: im2col was the largest cost of LeNet-5 training
@@ -16,6 +17,15 @@ namespace tinytorch::detail {
 /// dst[r·width + j] = src[r·src_stride + j] for r < rows, j < width.
 void copy_rows(const float* src, std::size_t src_stride, std::size_t rows, std::size_t width,
                float* dst);
+
+/// col2im for stride 1, one image: for each of `channels` planes [Ho + kh − 1, Wo + kw − 1],
+///   plane[c, y, x] = Σ_{u, v} cols[(c·kh + u)·kw + v, (y − u)·Wo + (x − v)]
+/// over the taps (u, v) whose row y − u < Ho and column x − v < Wo exist, added in (u, v)
+/// order starting from 0 (so every kernel gives the same floats). Overwrites the planes.
+/// The portable kernel adds each tap's rows into the zeroed planes; the AVX-512 one builds each
+/// output row in registers from masked loads of the taps' rows, and stores it once.
+void col2im_rows(const float* cols, std::size_t channels, std::size_t kh, std::size_t kw,
+                 std::size_t ho, std::size_t wo, float* planes);
 
 /// The implementation in use: "avx512" or "portable".
 const char* rows_kernel();

@@ -1,6 +1,9 @@
 // The row kernels under im2col and col2im (detail/rows.hpp): the CPU's kernel against plain
 // loops, for widths around its 16-float pieces, with guard values after each block so that a
 // write past the end shows.
+#include <cmath>
+#include <cstdint>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -117,6 +120,66 @@ TEST(RowCopiesGiven, Col2imRowsKnownValuesByHand) {
     std::vector<float> empty(4, kGuard);
     detail::col2im_rows(nullptr, 1, 3, 2, 0, 0, empty.data());
     EXPECT_EQ(empty, (std::vector<float>{0, 0, kGuard, kGuard}));
+  });
+}
+
+TEST(RowCopiesGiven, MaxPool2x2MatchesPlainLoops) {
+  // Values from a small set, so that windows often tie (the first maximum must win), plus NaNs
+  // (never chosen over a number, kept when first) and infinities.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  const float values[] = {-2.0f, -1.0f, 0.0f, 0.0f, 1.0f, 1.0f, 3.0f, -inf, inf, nan};
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> pick(0, 9);
+  with_each_kernel([&] {
+    for (std::size_t h : {2, 3, 5, 28}) {
+      for (std::size_t w : {2, 3, 10, 28, 31, 32, 33, 34, 65}) {
+        const std::size_t planes = 3, ho = h / 2, wo = w / 2;
+        std::vector<float> x(planes * h * w);
+        for (float& v : x) v = values[pick(rng)];
+        std::vector<float> y(planes * ho * wo + 16, kGuard);
+        std::vector<std::uint32_t> arg(planes * ho * wo + 16, 77u);
+        detail::max_pool_2x2(x.data(), planes, h, w, y.data(), arg.data());
+        for (std::size_t p = 0; p < planes; ++p) {
+          for (std::size_t i = 0; i < ho; ++i) {
+            for (std::size_t j = 0; j < wo; ++j) {
+              // The window's taps in row-major order; the first one not beaten by a later (>).
+              std::size_t best = (2 * i) * w + 2 * j;
+              for (std::size_t t : {(2 * i) * w + 2 * j + 1, (2 * i + 1) * w + 2 * j,
+                                    (2 * i + 1) * w + 2 * j + 1}) {
+                if (x[p * h * w + t] > x[p * h * w + best]) best = t;
+              }
+              const std::size_t k = (p * ho + i) * wo + j;
+              ASSERT_EQ(arg[k], best) << h << "x" << w << " plane " << p << " out " << i << "," << j;
+              const float expected = x[p * h * w + best];
+              if (std::isnan(expected)) {
+                ASSERT_TRUE(std::isnan(y[k]));
+              } else {
+                ASSERT_EQ(y[k], expected);
+              }
+            }
+          }
+        }
+        for (std::size_t k = planes * ho * wo; k < y.size(); ++k) {
+          ASSERT_EQ(y[k], kGuard) << "written past the output, " << h << "x" << w;
+          ASSERT_EQ(arg[k], 77u) << "written past the indices, " << h << "x" << w;
+        }
+      }
+    }
+  });
+}
+
+TEST(RowCopiesGiven, MaxPool2x2KnownValuesByHand) {
+  with_each_kernel([] {
+    // One 2×4 plane: windows [1 5; 5 2] (first 5 wins, index 1) and [3 3; 3 3] (index 2).
+    const float x[] = {1, 5, 3, 3, 5, 2, 3, 3};
+    float y[2] = {};
+    std::uint32_t arg[2] = {};
+    detail::max_pool_2x2(x, 1, 2, 4, y, arg);
+    EXPECT_EQ(y[0], 5.0f);
+    EXPECT_EQ(y[1], 3.0f);
+    EXPECT_EQ(arg[0], 1u);
+    EXPECT_EQ(arg[1], 2u);
   });
 }
 

@@ -373,15 +373,7 @@ void check_pool_padding(const char* op, const Geometry& g) {
   check_pool_padding(op, g.pad, g.kh, g.kw);
 }
 
-// if (value > best) { best = value; index = candidate; } — strict >, so that the first
-// maximum in row-major order wins — computed without a branch: on real data that branch is
-// mispredicted in about every other window, which made pooling cost more than the sgemms.
-template <class Index>
-inline void keep_larger(float value, Index candidate, float& best, Index& index) {
-  const Index larger = value > best;  // 0 or 1
-  index += larger * (candidate - index);
-  best = larger ? value : best;
-}
+using detail::keep_larger;
 
 // Max over each window of the planes at x [planes, H, W] into y [planes, Ho, Wo]; argmax[k]
 // receives the index within its input plane of output k's maximum, for the backward pass.
@@ -433,34 +425,13 @@ void max_pool2d_backward(const float* grad_out, const std::uint32_t* argmax, std
   // END SOLUTION
 }
 
-// Speed kernel for the window nearly every CNN uses (2×2, stride 2, no padding): the same
-// result as max_pool2d_forward, with the four taps unrolled and no per-window bounds work —
-// 4× faster than the general loops, which were the largest cost of LeNet-5 after the sgemms.
-// tests/09_spatial (FastPoolsMatchReferenceOnRandomCases, MaxPool2x2MatchesTheGeneralKernel)
-// checks it against the reference and the general kernel.
+// The window nearly every CNN uses (2×2, stride 2, no padding) has its own kernel,
+// detail::max_pool_2x2 (detail/rows.hpp): the same result as max_pool2d_forward without the
+// per-window bounds work. tests/09_spatial (FastPoolsMatchReferenceOnRandomCases,
+// MaxPool2x2MatchesTheGeneralKernel, RowCopiesGiven.*) check it against the reference and the
+// general kernel.
 bool is_2x2_stride_2(const Geometry& g) {
   return g.kh == 2 && g.kw == 2 && g.stride == 2 && g.pad == 0;
-}
-
-void max_pool2d_forward_2x2(const float* x, std::size_t planes, const Geometry& g, float* y,
-                            std::uint32_t* argmax) {
-  for (std::size_t plane = 0; plane < planes; ++plane, x += g.h * g.w) {
-    for (std::size_t i = 0; i < g.ho; ++i) {
-      const float* top = x + 2 * i * g.w;
-      const float* bottom = top + g.w;
-      for (std::size_t j = 0; j < g.wo; ++j) {
-        // Taps in row-major order; strict > keeps the first maximum, as the general kernel.
-        const float a = top[2 * j], b = top[2 * j + 1], c = bottom[2 * j], d = bottom[2 * j + 1];
-        float best = a;
-        std::uint32_t tap = 0;
-        keep_larger(b, 1u, best, tap);
-        keep_larger(c, 2u, best, tap);
-        keep_larger(d, 3u, best, tap);
-        *y++ = best;
-        *argmax++ = static_cast<std::uint32_t>((2 * i + (tap >> 1)) * g.w + 2 * j + (tap & 1));
-      }
-    }
-  }
 }
 
 // Tasks for a pooling over the batch's planes: a function of the shapes only.
@@ -507,7 +478,7 @@ Tensor max_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::s
     float* out = y.data() + r.begin * g.out_plane();
     std::uint32_t* arg = argmax.data() + r.begin * g.out_plane();
     if (is_2x2_stride_2(g)) {
-      max_pool2d_forward_2x2(in, r.size(), g, out, arg);
+      detail::max_pool_2x2(in, r.size(), g.h, g.w, out, arg);
     } else {
       max_pool2d_forward(in, r.size(), g, out, arg);
     }

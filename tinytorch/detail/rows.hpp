@@ -1,7 +1,8 @@
 // Row copies from a strided plane into a contiguous block: the inner loops of im2col for
 // stride 1, where each kernel tap copies Ho rows of Wo floats (LeNet-5: rows of 28 and of 10
-// floats, about 4,400 of them per image and training step); and their adjoint, col2im for
-// stride 1, which adds the rows back (1,500 rows of 10 floats per LeNet-5 image).
+// floats, about 4,400 of them per image and training step); their adjoint, col2im for
+// stride 1, which adds the rows back (1,500 rows of 10 floats per LeNet-5 image); and 2×2 max
+// pooling, which reads rows in pairs.
 //
 // Written as plain loops, a row of 10 floats is two 4-float moves and a scalar tail, and the
 // per-row work cost more than the copying: im2col was the largest cost of LeNet-5 training
@@ -11,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace tinytorch::detail {
 
@@ -26,6 +28,23 @@ void copy_rows(const float* src, std::size_t src_stride, std::size_t rows, std::
 /// output row in registers from masked loads of the taps' rows, and stores it once.
 void col2im_rows(const float* cols, std::size_t channels, std::size_t kh, std::size_t kw,
                  std::size_t ho, std::size_t wo, float* planes);
+
+/// if (value > best) { best = value; index = candidate; } — strict >, so that the first maximum
+/// in row-major order wins (and a NaN never replaces a number) — computed without a branch: on
+/// real data that branch is mispredicted in about every other window, which made pooling cost
+/// more than the sgemms.
+template <class Index>
+inline void keep_larger(float value, Index candidate, float& best, Index& index) {
+  const Index larger = value > best;  // 0 or 1
+  index += larger * (candidate - index);
+  best = larger ? value : best;
+}
+
+/// Max pooling with 2×2 windows, stride 2, no padding, over `planes` planes x [H, W] into
+/// y [H/2, W/2] each: the first maximum of each window in row-major order (strict >), and in
+/// argmax its index within the input plane. The AVX-512 kernel does 16 windows at a time.
+void max_pool_2x2(const float* x, std::size_t planes, std::size_t h, std::size_t w, float* y,
+                  std::uint32_t* argmax);
 
 /// The implementation in use: "avx512" or "portable".
 const char* rows_kernel();

@@ -156,8 +156,8 @@ __attribute__((target("avx512f"))) void max_pool_2x2_avx512(const float* x, std:
   }
 }
 
-// A row is moved in 16-float pieces, its last piece masked: masked lanes are neither read nor
-// written, so nothing past a row's last float is touched. (AVX-512, not AVX2: AVX2's masked
+// A row is moved in 16-float pieces, its last piece stored masked: nothing past a row's last
+// float is written, or read past the source's last row. (AVX-512, not AVX2: AVX2's masked
 // store, vmaskmovps, is slow on AMD's cores.)
 __attribute__((target("avx512f"))) void copy_rows_avx512(const float* src,
                                                          std::size_t src_stride,
@@ -165,9 +165,16 @@ __attribute__((target("avx512f"))) void copy_rows_avx512(const float* src,
                                                          float* dst) {
   const std::size_t full = width / 16 * 16;
   const auto tail = static_cast<__mmask16>((1u << (width - full)) - 1u);
+  // The last piece of a row is loaded whole while the source goes on for 16 floats from it
+  // (the rows in between belong to the source): masked loads of data that is not in the cache
+  // are slow on AMD's cores. Only the last rows' pieces need masked loads.
+  const float* const end = src + (rows == 0 ? 0 : (rows - 1) * src_stride + width);
   for (std::size_t r = 0; r < rows; ++r, src += src_stride, dst += width) {
     for (std::size_t j = 0; j < full; j += 16) _mm512_storeu_ps(dst + j, _mm512_loadu_ps(src + j));
-    if (tail) _mm512_mask_storeu_ps(dst + full, tail, _mm512_maskz_loadu_ps(tail, src + full));
+    if (!tail) continue;
+    const float* piece = src + full;
+    const __m512 v = end - piece >= 16 ? _mm512_loadu_ps(piece) : _mm512_maskz_loadu_ps(tail, piece);
+    _mm512_mask_storeu_ps(dst + full, tail, v);
   }
 }
 

@@ -1,8 +1,9 @@
 // Milestone 04 (bonus) — LeNet-5 on Fashion-MNIST.
 //
 // The 1998 architecture on 28×28 clothing images (70,000 of them, 10 classes):
-// Conv(1→6, 5×5, pad 2) → ReLU → MaxPool 2 → Conv(6→16, 5×5) → ReLU → MaxPool 2 →
-// Flatten [400] → Linear(400→120) → ReLU → Linear(120→84) → ReLU → Linear(84→10).
+// Conv(1→6, 5×5, pad 2) → MaxPool 2 → ReLU → Conv(6→16, 5×5) → MaxPool 2 → ReLU →
+// Flatten [400] → Linear(400→120) → ReLU → Linear(120→84) → ReLU → Linear(84→10)
+// (pooling before the ReLU is the same function as after it, for less work: see lenet5()).
 // Data: Debian's dataset-fashion-mnist package (/usr/share/datasets/fashion-mnist) or --data.
 #include <filesystem>
 

@@ -83,10 +83,9 @@ TEST(RowCopiesGiven, Col2imRowsMatchesPlainLoopsBitForBit) {
   };
   // LeNet-5's conv2 (6 planes, 5×5, 10×10 out) and conv1 (28×28: two 16-lane blocks per row),
   // SimpleCNN's 3×3 layers, 1×1 and non-square kernels, rows that end on and around 16 lanes.
-  const Case cases[] = {{6, 5, 5, 10, 10}, {1, 5, 5, 28, 28}, {16, 3, 3, 14, 14},
-                        {2, 1, 1, 4, 5},   {3, 2, 3, 5, 7},   {1, 3, 1, 2, 16},
-                        {1, 1, 3, 3, 14},  {2, 4, 4, 1, 13},  {1, 2, 2, 3, 31},
-                        {1, 6, 2, 9, 33},  {1, 1, 1, 1, 1}};
+  const Case cases[] = {{6, 5, 5, 10, 10}, {1, 5, 5, 28, 28}, {16, 3, 3, 14, 14}, {2, 1, 1, 4, 5},
+                        {3, 2, 3, 5, 7},   {1, 3, 1, 2, 16},  {1, 1, 3, 3, 14},   {2, 4, 4, 1, 13},
+                        {1, 2, 2, 3, 31},  {1, 6, 2, 9, 33},  {1, 1, 1, 1, 1}};
   std::mt19937 rng(7);
   std::normal_distribution<float> normal;
   with_each_kernel([&] {
@@ -95,10 +94,12 @@ TEST(RowCopiesGiven, Col2imRowsMatchesPlainLoopsBitForBit) {
                                         << " taps, " << k.ho << "x" << k.wo << " out");
       std::vector<float> cols(k.channels * k.kh * k.kw * k.ho * k.wo);
       for (float& x : cols) x = normal(rng);
-      const std::vector<float> expected = col2im_reference(cols, k.channels, k.kh, k.kw, k.ho, k.wo);
+      const std::vector<float> expected =
+          col2im_reference(cols, k.channels, k.kh, k.kw, k.ho, k.wo);
       std::vector<float> out(expected.size() + 16, kGuard);
       detail::col2im_rows(cols.data(), k.channels, k.kh, k.kw, k.ho, k.wo, out.data());
-      for (std::size_t i = 0; i < expected.size(); ++i) ASSERT_EQ(out[i], expected[i]) << "at " << i;
+      for (std::size_t i = 0; i < expected.size(); ++i)
+        ASSERT_EQ(out[i], expected[i]) << "at " << i;
       for (std::size_t i = expected.size(); i < out.size(); ++i)
         ASSERT_EQ(out[i], kGuard) << "written past the planes";
     }
@@ -150,7 +151,8 @@ TEST(RowCopiesGiven, MaxPool2x2MatchesPlainLoops) {
                 if (x[p * h * w + t] > x[p * h * w + best]) best = t;
               }
               const std::size_t k = (p * ho + i) * wo + j;
-              ASSERT_EQ(arg[k], best) << h << "x" << w << " plane " << p << " out " << i << "," << j;
+              ASSERT_EQ(arg[k], best)
+                  << h << "x" << w << " plane " << p << " out " << i << "," << j;
               const float expected = x[p * h * w + best];
               if (std::isnan(expected)) {
                 ASSERT_TRUE(std::isnan(y[k]));

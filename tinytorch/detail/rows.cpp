@@ -19,8 +19,8 @@ void copy_rows_portable(const float* src, std::size_t src_stride, std::size_t ro
   }
 }
 
-void col2im_rows_portable(const float* cols, std::size_t channels, std::size_t kh,
-                         std::size_t kw, std::size_t ho, std::size_t wo, float* planes) {
+void col2im_rows_portable(const float* cols, std::size_t channels, std::size_t kh, std::size_t kw,
+                          std::size_t ho, std::size_t wo, float* planes) {
   const std::size_t hp = ho + kh - 1, wp = wo + kw - 1, plane = ho * wo;
   std::fill(planes, planes + channels * hp * wp, 0.0f);
   for (std::size_t c = 0; c < channels; ++c) {
@@ -72,10 +72,10 @@ inline __mmask16 lanes(std::ptrdiff_t lo, std::ptrdiff_t hi) {
 // Output row y of a plane, 16 columns at a time: the taps (u, v) with a source row i = y − u
 // add their row i, shifted right by v, in (u, v) order. The masked loads read only the lanes
 // whose source column exists (masked lanes are not read, so the shifted address never faults).
-__attribute__((target("avx512f"))) void col2im_rows_avx512(const float* cols,
-                                                           std::size_t channels, std::size_t kh,
-                                                           std::size_t kw, std::size_t ho,
-                                                           std::size_t wo, float* planes) {
+__attribute__((target("avx512f"))) void col2im_rows_avx512(const float* cols, std::size_t channels,
+                                                           std::size_t kh, std::size_t kw,
+                                                           std::size_t ho, std::size_t wo,
+                                                           float* planes) {
   const std::size_t hp = ho + kh - 1, wp = wo + kw - 1, plane = ho * wo;
   const auto swo = static_cast<std::ptrdiff_t>(wo), swp = static_cast<std::ptrdiff_t>(wp);
   for (std::size_t c = 0; c < channels; ++c) {
@@ -106,12 +106,13 @@ __attribute__((target("avx512f"))) void col2im_rows_avx512(const float* cols,
 // benchmark CPU, masked loads of data that is not in the cache made a batch of 1,000 images
 // pool 1.7× slower than the scalar loop.
 __attribute__((target("avx512f"))) void max_pool_2x2_avx512(const float* x, std::size_t planes,
-                                                            std::size_t h, std::size_t w,
-                                                            float* y, std::uint32_t* argmax) {
+                                                            std::size_t h, std::size_t w, float* y,
+                                                            std::uint32_t* argmax) {
   const std::size_t ho = h / 2, wo = w / 2;
   const float* const end = x + planes * h * w;
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const __m512i even = _mm512_add_epi32(lane, lane), odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  const __m512i even = _mm512_add_epi32(lane, lane),
+                odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   for (std::size_t plane = 0; plane < planes; ++plane, x += h * w) {
     for (std::size_t i = 0; i < ho; ++i, y += wo, argmax += wo) {
       const float* top = x + 2 * i * w;
@@ -123,7 +124,7 @@ __attribute__((target("avx512f"))) void max_pool_2x2_avx512(const float* x, std:
         const float* b = bottom + 2 * j0;
         __m512 t0, t1, b0, b1;
         if (static_cast<std::size_t>(end - b) >= 32) {  // whole loads: the lanes past the
-          t0 = _mm512_loadu_ps(t);                       // windows are read, not used
+          t0 = _mm512_loadu_ps(t);                      // windows are read, not used
           t1 = _mm512_loadu_ps(t + 16);
           b0 = _mm512_loadu_ps(b);
           b1 = _mm512_loadu_ps(b + 16);
@@ -146,8 +147,8 @@ __attribute__((target("avx512f"))) void max_pool_2x2_avx512(const float* x, std:
           offset = _mm512_mask_mov_epi32(offset, larger, _mm512_set1_epi32(offsets[k]));
         }
         // index = 2i·W + 2·(j0 + lane) + offset
-        const __m512i corner = _mm512_add_epi32(
-            _mm512_set1_epi32(static_cast<int>(2 * i * w + 2 * j0)), even);
+        const __m512i corner =
+            _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(2 * i * w + 2 * j0)), even);
         const __m512i index = _mm512_add_epi32(corner, offset);
         _mm512_mask_storeu_ps(y + j0, out, best);
         _mm512_mask_storeu_epi32(argmax + j0, out, index);
@@ -159,8 +160,7 @@ __attribute__((target("avx512f"))) void max_pool_2x2_avx512(const float* x, std:
 // A row is moved in 16-float pieces, its last piece stored masked: nothing past a row's last
 // float is written, or read past the source's last row. (AVX-512, not AVX2: AVX2's masked
 // store, vmaskmovps, is slow on AMD's cores.)
-__attribute__((target("avx512f"))) void copy_rows_avx512(const float* src,
-                                                         std::size_t src_stride,
+__attribute__((target("avx512f"))) void copy_rows_avx512(const float* src, std::size_t src_stride,
                                                          std::size_t rows, std::size_t width,
                                                          float* dst) {
   const std::size_t full = width / 16 * 16;
@@ -173,7 +173,8 @@ __attribute__((target("avx512f"))) void copy_rows_avx512(const float* src,
     for (std::size_t j = 0; j < full; j += 16) _mm512_storeu_ps(dst + j, _mm512_loadu_ps(src + j));
     if (!tail) continue;
     const float* piece = src + full;
-    const __m512 v = end - piece >= 16 ? _mm512_loadu_ps(piece) : _mm512_maskz_loadu_ps(tail, piece);
+    const __m512 v =
+        end - piece >= 16 ? _mm512_loadu_ps(piece) : _mm512_maskz_loadu_ps(tail, piece);
     _mm512_mask_storeu_ps(dst + full, tail, v);
   }
 }
@@ -208,7 +209,7 @@ void copy_rows(const float* src, std::size_t src_stride, std::size_t rows, std::
 void col2im_rows(const float* cols, std::size_t channels, std::size_t kh, std::size_t kw,
                  std::size_t ho, std::size_t wo, float* planes) {
   if (channels == 0 || kh == 0 || kw == 0) return;
-  if (ho == 0 || wo == 0) {  // no columns: every plane is [kh − 1, kw − 1] zeros
+  if (ho == 0 || wo == 0) {  // no columns: the planes [Ho + kh − 1, Wo + kw − 1] are zeros
     std::fill(planes, planes + channels * (ho + kh - 1) * (wo + kw - 1), 0.0f);
     return;
   }

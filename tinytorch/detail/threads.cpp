@@ -39,7 +39,7 @@ struct alignas(64) Slot {
 struct Job {
   TaskRef body;
   std::size_t count;
-  std::size_t slots;                     // blocks the tasks are cut into: one per thread
+  std::size_t slots;  // blocks the tasks are cut into: one per thread
   std::array<Slot, kMaxSlots> blocks;
   std::atomic<std::size_t> finished{0};  // tasks done
   std::atomic<int> workers{0};           // workers inside run_tasks()

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <cblas.h>
+#include <tinytorch/detail/small_gemm.hpp>
 #include <xtensor/xbroadcast.hpp>
 
 namespace tinytorch::detail {
@@ -24,6 +25,7 @@ void hold_openblas_to_one_thread() {
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha,
           const float* a, const float* b, float beta, float* c) {
   if (m == 0 || n == 0) return;
+  if (alpha == 1.0f && small_gemm(trans_a, trans_b, m, n, k, a, b, beta, c)) return;
   hold_openblas_to_one_thread();
   if (k == 0) {  // BLAS leaves C untouched when K = 0; the product of empty matrices is 0.
     for (std::size_t i = 0; i < m * n; ++i) c[i] = beta == 0.0f ? 0.0f : beta * c[i];

@@ -1,4 +1,5 @@
-// Matrix products on contiguous row-major float buffers, through OpenBLAS's cblas_sgemm.
+// Matrix products on contiguous row-major float buffers, through OpenBLAS's cblas_sgemm, or
+// on CPUs with AVX2 but no AVX-512 through the unpacked kernels of small_gemm.hpp.
 #pragma once
 
 #include <cstddef>

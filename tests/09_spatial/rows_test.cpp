@@ -23,11 +23,13 @@ std::vector<float> plane(std::size_t rows, std::size_t stride) {
   return p;
 }
 
-// Runs `check` with the portable loops and with the CPU's best kernel.
+// Runs `check` with the portable loops, with the AVX2 kernels (where the CPU has AVX2) and
+// with the CPU's best kernels.
 template <class F>
 void with_each_kernel(F check) {
-  for (bool portable : {true, false}) {
-    detail::use_portable_rows(portable);
+  for (int kernels = 0; kernels < 3; ++kernels) {
+    detail::use_portable_rows(kernels == 0);
+    if (kernels == 1) detail::use_avx2_rows();
     SCOPED_TRACE(detail::rows_kernel());
     check();
   }
@@ -134,7 +136,7 @@ TEST(RowCopiesGiven, MaxPool2x2MatchesPlainLoops) {
   std::uniform_int_distribution<int> pick(0, 9);
   with_each_kernel([&] {
     for (std::size_t h : {2, 3, 5, 28}) {
-      for (std::size_t w : {2, 3, 10, 28, 31, 32, 33, 34, 65}) {
+      for (std::size_t w : {2, 3, 10, 15, 16, 17, 18, 28, 31, 32, 33, 34, 65}) {
         const std::size_t planes = 3, ho = h / 2, wo = w / 2;
         std::vector<float> x(planes * h * w);
         for (float& v : x) v = values[pick(rng)];

@@ -179,6 +179,88 @@ __attribute__((target("avx512f"))) void copy_rows_avx512(const float* src, std::
   }
 }
 
+// The same on AVX2 (CPUs without AVX-512): rows of at least 8 floats in 8-float pieces, the
+// last piece ending at the row's last float (it overlaps the one before, with the same
+// values), so that nothing outside a row is read or written without masked moves; shorter rows
+// the same way in 4-float pieces, and rows of 1 to 3 floats one by one.
+__attribute__((target("avx2"))) void copy_rows_avx2(const float* src, std::size_t src_stride,
+                                                    std::size_t rows, std::size_t width,
+                                                    float* dst) {
+  if (width >= 8) {
+    const std::size_t last = width - 8;
+    for (std::size_t r = 0; r < rows; ++r, src += src_stride, dst += width) {
+      for (std::size_t j = 0; j < last; j += 8) _mm256_storeu_ps(dst + j, _mm256_loadu_ps(src + j));
+      _mm256_storeu_ps(dst + last, _mm256_loadu_ps(src + last));
+    }
+  } else if (width >= 4) {
+    const std::size_t last = width - 4;
+    for (std::size_t r = 0; r < rows; ++r, src += src_stride, dst += width) {
+      _mm_storeu_ps(dst, _mm_loadu_ps(src));
+      _mm_storeu_ps(dst + last, _mm_loadu_ps(src + last));
+    }
+  } else {
+    copy_rows_portable(src, src_stride, rows, width, dst);
+  }
+}
+
+// The even (pick = _MM_SHUFFLE(2, 0, 2, 0)) or odd (3, 1, 3, 1) floats of lo then hi, in order:
+// shuffle_ps picks within 128-bit halves, permute4x64 puts the halves' pairs in order.
+template <int pick>
+__attribute__((target("avx2"))) inline __m256 split(__m256 lo, __m256 hi) {
+  const __m256 mixed = _mm256_shuffle_ps(lo, hi, pick);
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(mixed), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+// 2×2 max pooling on AVX2, 8 windows at a time, by the same steps as the AVX-512 kernel: two
+// rows of 16 inputs split into even and odd columns, the taps compared in row-major order
+// with the ordered greater-than. A row's last windows, when they are not a whole 8, are done
+// again as the row's last 8 (the same values are written twice); rows of fewer than 8
+// windows go through the plain loop. Every load is inside the input's rows.
+__attribute__((target("avx2"))) void max_pool_2x2_avx2(const float* x, std::size_t planes,
+                                                       std::size_t h, std::size_t w, float* y,
+                                                       std::uint32_t* argmax) {
+  const std::size_t ho = h / 2, wo = w / 2;
+  if (wo < 8) return max_pool_2x2_portable(x, planes, h, w, y, argmax);
+  const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+  for (std::size_t plane = 0; plane < planes; ++plane, x += h * w) {
+    for (std::size_t i = 0; i < ho; ++i, y += wo, argmax += wo) {
+      const float* top = x + 2 * i * w;
+      const float* bottom = top + w;
+      for (std::size_t j = 0; j < wo; j += 8) {
+        const std::size_t j0 = std::min(j, wo - 8);
+        const float* t = top + 2 * j0;
+        const float* b = bottom + 2 * j0;
+        const __m256 t0 = _mm256_loadu_ps(t), t1 = _mm256_loadu_ps(t + 8);
+        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        __m256 best = split<_MM_SHUFFLE(2, 0, 2, 0)>(t0, t1);
+        const __m256 taps[3] = {split<_MM_SHUFFLE(3, 1, 3, 1)>(t0, t1),
+                                split<_MM_SHUFFLE(2, 0, 2, 0)>(b0, b1),
+                                split<_MM_SHUFFLE(3, 1, 3, 1)>(b0, b1)};
+        // Each tap's offset from the window's top-left input: 1, W, W + 1.
+        const int offsets[3] = {1, static_cast<int>(w), static_cast<int>(w) + 1};
+        __m256 offset = _mm256_setzero_ps();  // integers, carried in float registers
+        for (int k = 0; k < 3; ++k) {
+          const __m256 larger = _mm256_cmp_ps(taps[k], best, _CMP_GT_OQ);
+          best = _mm256_blendv_ps(best, taps[k], larger);
+          offset =
+              _mm256_blendv_ps(offset, _mm256_castsi256_ps(_mm256_set1_epi32(offsets[k])), larger);
+        }
+        // index = 2i·W + 2·(j0 + lane) + offset
+        const __m256i corner =
+            _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(2 * i * w + 2 * j0)), even);
+        _mm256_storeu_ps(y + j0, best);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(argmax + j0),
+                            _mm256_add_epi32(corner, _mm256_castps_si256(offset)));
+      }
+    }
+  }
+}
+
+bool cpu_has_avx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+
 bool cpu_has_avx512() {
   static const bool has = __builtin_cpu_supports("avx512f");
   return has;
@@ -186,15 +268,22 @@ bool cpu_has_avx512() {
 
 #endif
 
-std::atomic<bool> force_portable{false};
+// The widest kernels the tests allow: 2 = the CPU's best, 1 = AVX2 at most, 0 = portable.
+std::atomic<int> widest{2};
 
 bool avx512_in_use() {
 #ifdef TINYTORCH_ROWS_AVX512
-  return cpu_has_avx512() && !force_portable.load(std::memory_order_relaxed);
+  return cpu_has_avx512() && widest.load(std::memory_order_relaxed) >= 2;
 #else
   return false;
 #endif
 }
+
+#ifdef TINYTORCH_ROWS_AVX512
+bool avx2_in_use() {
+  return cpu_has_avx2() && widest.load(std::memory_order_relaxed) >= 1;
+}
+#endif
 
 }  // namespace
 
@@ -202,6 +291,7 @@ void copy_rows(const float* src, std::size_t src_stride, std::size_t rows, std::
                float* dst) {
 #ifdef TINYTORCH_ROWS_AVX512
   if (avx512_in_use()) return copy_rows_avx512(src, src_stride, rows, width, dst);
+  if (avx2_in_use()) return copy_rows_avx2(src, src_stride, rows, width, dst);
 #endif
   copy_rows_portable(src, src_stride, rows, width, dst);
 }
@@ -225,16 +315,26 @@ void max_pool_2x2(const float* x, std::size_t planes, std::size_t h, std::size_t
   // The AVX-512 kernel's indices are 32-bit lanes: planes of up to 2³¹ values.
   if (avx512_in_use() && h * w < (std::size_t{1} << 31))
     return max_pool_2x2_avx512(x, planes, h, w, y, argmax);
+  if (avx2_in_use() && h * w < (std::size_t{1} << 31))
+    return max_pool_2x2_avx2(x, planes, h, w, y, argmax);
 #endif
   max_pool_2x2_portable(x, planes, h, w, y, argmax);
 }
 
 const char* rows_kernel() {
-  return avx512_in_use() ? "avx512" : "portable";
+  if (avx512_in_use()) return "avx512";
+#ifdef TINYTORCH_ROWS_AVX512
+  if (avx2_in_use()) return "avx2";
+#endif
+  return "portable";
 }
 
 void use_portable_rows(bool portable) {
-  force_portable.store(portable, std::memory_order_relaxed);
+  widest.store(portable ? 0 : 2, std::memory_order_relaxed);
+}
+
+void use_avx2_rows() {
+  widest.store(1, std::memory_order_relaxed);
 }
 
 }  // namespace tinytorch::detail

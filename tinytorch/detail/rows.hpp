@@ -7,7 +7,8 @@
 // Written as plain loops, a row of 10 floats is two 4-float moves and a scalar tail, and the
 // per-row work cost more than the copying: im2col was the largest cost of LeNet-5 training
 // after the sgemms. On CPUs with AVX-512 (chosen once, at run time) each row is moved in
-// 16-float pieces with a masked last piece instead; the numbers are the same either way, since
+// 16-float pieces with a masked last piece instead, and on CPUs with AVX2 only in 8-float
+// pieces, the last one overlapping the one before; the numbers are the same either way, since
 // nothing is computed.
 #pragma once
 
@@ -42,14 +43,20 @@ inline void keep_larger(float value, Index candidate, float& best, Index& index)
 
 /// Max pooling with 2×2 windows, stride 2, no padding, over `planes` planes x [H, W] into
 /// y [H/2, W/2] each: the first maximum of each window in row-major order (strict >), and in
-/// argmax its index within the input plane. The AVX-512 kernel does 16 windows at a time.
+/// argmax its index within the input plane. The AVX-512 kernel does 16 windows at a time, the
+/// AVX2 one 8.
 void max_pool_2x2(const float* x, std::size_t planes, std::size_t h, std::size_t w, float* y,
                   std::uint32_t* argmax);
 
-/// The implementation in use: "avx512" or "portable".
+/// The implementation in use: "avx512", "avx2" (copy_rows and max_pool_2x2 on AVX2,
+/// col2im_rows portable) or "portable".
 const char* rows_kernel();
 
 /// Tests: run the portable loops even where AVX-512 is there (true), or go back to the CPU's best.
 void use_portable_rows(bool portable);
+
+/// Tests: the AVX2 kernels even where AVX-512 is there (the portable ones without AVX2); undone
+/// by use_portable_rows.
+void use_avx2_rows();
 
 }  // namespace tinytorch::detail

@@ -256,6 +256,52 @@ __attribute__((target("avx2"))) void max_pool_2x2_avx2(const float* x, std::size
   }
 }
 
+// col2im on AVX2, as the AVX-512 kernel does it, 8 columns at a time: the lanes whose source
+// column exists are loaded (vmaskmovps reads nothing in the others, which stay 0) and added in
+// (u, v) order. Adding a 0 changes nothing here (a sum that starts at +0 is never −0), so the
+// floats are the portable kernel's. A row's last, partial piece is stored through a buffer:
+// AMD's masked stores are slow.
+__attribute__((target("avx2"))) void col2im_rows_avx2(const float* cols, std::size_t channels,
+                                                      std::size_t kh, std::size_t kw,
+                                                      std::size_t ho, std::size_t wo,
+                                                      float* planes) {
+  const std::size_t hp = ho + kh - 1, wp = wo + kw - 1, plane = ho * wo;
+  const auto swo = static_cast<std::ptrdiff_t>(wo), swp = static_cast<std::ptrdiff_t>(wp);
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (std::size_t c = 0; c < channels; ++c) {
+    const float* taps = cols + c * kh * kw * plane;
+    float* out = planes + c * hp * wp;
+    for (std::size_t y = 0; y < hp; ++y) {
+      const std::size_t u_first = y >= ho ? y - ho + 1 : 0, u_last = std::min(y, kh - 1);
+      for (std::ptrdiff_t x0 = 0; x0 < swp; x0 += 8) {
+        __m256 acc = _mm256_setzero_ps();
+        for (std::size_t u = u_first; u <= u_last; ++u) {
+          const float* row = taps + u * kw * plane + (y - u) * wo;
+          for (std::size_t v = 0; v < kw; ++v, row += plane) {
+            // Lanes x0 + l with 0 <= x0 + l − v < Wo: l in [v − x0, v − x0 + Wo).
+            const auto first = static_cast<std::ptrdiff_t>(v) - x0;
+            const __m256i from =
+                _mm256_set1_epi32(static_cast<int>(std::max<std::ptrdiff_t>(first, -1)));
+            const __m256i to =
+                _mm256_set1_epi32(static_cast<int>(std::clamp<std::ptrdiff_t>(first + swo, -1, 8)));
+            const __m256i m =
+                _mm256_andnot_si256(_mm256_cmpgt_epi32(from, lane), _mm256_cmpgt_epi32(to, lane));
+            acc = _mm256_add_ps(acc, _mm256_maskload_ps(row - first, m));
+          }
+        }
+        float* dst = out + y * wp + x0;
+        if (swp - x0 >= 8) {
+          _mm256_storeu_ps(dst, acc);
+        } else {
+          alignas(32) float piece[8];
+          _mm256_store_ps(piece, acc);
+          std::copy(piece, piece + (swp - x0), dst);
+        }
+      }
+    }
+  }
+}
+
 bool cpu_has_avx2() {
   static const bool has = __builtin_cpu_supports("avx2");
   return has;
@@ -305,6 +351,7 @@ void col2im_rows(const float* cols, std::size_t channels, std::size_t kh, std::s
   }
 #ifdef TINYTORCH_ROWS_AVX512
   if (avx512_in_use()) return col2im_rows_avx512(cols, channels, kh, kw, ho, wo, planes);
+  if (avx2_in_use()) return col2im_rows_avx2(cols, channels, kh, kw, ho, wo, planes);
 #endif
   col2im_rows_portable(cols, channels, kh, kw, ho, wo, planes);
 }

@@ -25,8 +25,8 @@ void copy_rows(const float* src, std::size_t src_stride, std::size_t rows, std::
 ///   plane[c, y, x] = Σ_{u, v} cols[(c·kh + u)·kw + v, (y − u)·Wo + (x − v)]
 /// over the taps (u, v) whose row y − u < Ho and column x − v < Wo exist, added in (u, v)
 /// order starting from 0 (so every kernel gives the same floats). Overwrites the planes.
-/// The portable kernel adds each tap's rows into the zeroed planes; the AVX-512 one builds each
-/// output row in registers from masked loads of the taps' rows, and stores it once.
+/// The portable kernel adds each tap's rows into the zeroed planes; the AVX-512 and AVX2 ones
+/// build each output row in registers from masked loads of the taps' rows, and store it once.
 void col2im_rows(const float* cols, std::size_t channels, std::size_t kh, std::size_t kw,
                  std::size_t ho, std::size_t wo, float* planes);
 
@@ -48,8 +48,7 @@ inline void keep_larger(float value, Index candidate, float& best, Index& index)
 void max_pool_2x2(const float* x, std::size_t planes, std::size_t h, std::size_t w, float* y,
                   std::uint32_t* argmax);
 
-/// The implementation in use: "avx512", "avx2" (copy_rows and max_pool_2x2 on AVX2,
-/// col2im_rows portable) or "portable".
+/// The implementation in use: "avx512", "avx2" or "portable".
 const char* rows_kernel();
 
 /// Tests: run the portable loops even where AVX-512 is there (true), or go back to the CPU's best.

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <string>
+
+#include <cblas.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -23,8 +27,18 @@ bool cpu_has_avx2_fma() {
   return has;
 }
 
-bool cpu_has_avx512() {
-  static const bool has = __builtin_cpu_supports("avx512f");
+// OpenBLAS 0.3.21's kernels with a small-matrix path: its AVX-512 ones, by the name
+// openblas_get_corename() gives (which follows OPENBLAS_CORETYPE when that is set).
+bool blas_has_small_path() {
+  static const bool has = [] {
+    std::string core = openblas_get_corename();
+    std::transform(core.begin(), core.end(), core.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    for (const char* name : {"skylakex", "cooperlake", "sapphire"}) {
+      if (core.find(name) != std::string::npos) return true;
+    }
+    return false;
+  }();
   return has;
 }
 
@@ -224,7 +238,7 @@ bool own_kernels_in_use() {
     case GemmChoice::own:
       return cpu_has_avx2_fma();
     default:
-      return cpu_has_avx2_fma() && !cpu_has_avx512();
+      return cpu_has_avx2_fma() && !blas_has_small_path();
   }
 #else
   return false;

@@ -1,10 +1,12 @@
-// Matrix products without packing, for CPUs with AVX2 and FMA but no AVX-512.
+// Matrix products without packing, for CPUs with AVX2 and FMA where OpenBLAS runs kernels that
+// pack every operand.
 //
 // The convolutions multiply small matrices once per image (LeNet-5: [6, 25]·[25, 784],
 // [16, 150]·[150, 100] and their gradients). OpenBLAS 0.3.21 has a path for such small
-// products only in its AVX-512 kernels; on AVX2 CPUs (its Haswell and Zen kernels) it copies
-// both operands into packed panels first, and on a Zen 3 core the packing, and the zeroing
-// of C for β = 0, took a third of the sgemm time of LeNet-5's training. These kernels read the
+// products only in its AVX-512 kernels (SkylakeX, Cooperlake, Sapphire Rapids); with the
+// others (Haswell, Zen, …: every AVX2 CPU, and an AVX-512 one told OPENBLAS_CORETYPE=Haswell)
+// it copies both operands into packed panels first, and on a Zen 3 core the packing, and the
+// zeroing of C for β = 0, took a third of the sgemm time of LeNet-5's training. These kernels read the
 // operands where they are:
 //  - op(B) = B (A transposed or not): C rows in blocks of 6, columns in blocks of 16; each
 //    step over k loads 16 floats of a row of B and broadcasts 6 of A: 12 FMAs on 12
@@ -26,9 +28,9 @@ namespace tinytorch::detail {
 bool small_gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k,
                 const float* a, const float* b, float beta, float* c);
 
-/// Which kernels detail::gemm runs. best: these on CPUs with AVX2 and FMA but no AVX-512,
-/// OpenBLAS elsewhere (its AVX-512 kernels have their own path for small products). blas:
-/// OpenBLAS always. own: these wherever the CPU has AVX2 and FMA (tests, benchmarks).
+/// Which kernels detail::gemm runs. best: these on CPUs with AVX2 and FMA unless OpenBLAS runs
+/// its AVX-512 kernels, which have their own path for small products; OpenBLAS elsewhere.
+/// blas: OpenBLAS always. own: these wherever the CPU has AVX2 and FMA (tests, benchmarks).
 enum class GemmChoice { best, blas, own };
 void choose_gemm(GemmChoice choice);
 

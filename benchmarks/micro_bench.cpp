@@ -1,13 +1,20 @@
 // Micro-benchmarks of the hot ops (Google Benchmark). Each op is timed forward and
 // forward+backward; the conv benchmarks also time the course's explicit-loop reference kernel
 // so the speed-up of im2col + sgemm can be read off directly. The backward engine's cost per
-// node and whole training steps of SimpleCNN and LeNet-5 track per-step overhead.
+// node and whole training steps of SimpleCNN and LeNet-5 track per-step overhead; ConvProducts
+// times a convolution's products with the unpacked AVX2 kernels and with OpenBLAS.
 //
 //   ./build/benchmarks/micro_bench --benchmark_repetitions=5
 //   --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
 #include <tinytorch/tinytorch.hpp>
+
+#include <string>
+#include <vector>
+
+#include <tinytorch/detail/blas.hpp>
+#include <tinytorch/detail/small_gemm.hpp>
 
 using namespace tinytorch;
 
@@ -70,6 +77,40 @@ void BM_Conv2dForwardBackward(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Conv2dForwardBackward)->Arg(0)->Arg(1);
+
+// The three products of one image's convolution, forward and backward, with the unpacked
+// AVX2 kernels (kernel 0) and with OpenBLAS (kernel 1): out = W·cols, dW += g·colsᵀ,
+// dcols = Wᵀ·g. Layers: LeNet-5's first ([6, 25]·[25, 784]) and second ([16, 150]·[150, 100]).
+void BM_ConvProducts(benchmark::State& state) {
+  struct Product {
+    std::size_t o, ckk, pixels;
+  };
+  const Product p = state.range(0) == 0 ? Product{6, 25, 784} : Product{16, 150, 100};
+  const bool own = state.range(1) == 0;
+  detail::choose_gemm(own ? detail::GemmChoice::own : detail::GemmChoice::blas);
+  if (own && std::string(detail::gemm_kernel()) != "avx2") {
+    detail::choose_gemm(detail::GemmChoice::best);
+    state.SkipWithError("this CPU has no AVX2 and FMA: only OpenBLAS runs here");
+    return;
+  }
+  const Tensor w = Tensor::randn({p.o, p.ckk}), cols = Tensor::randn({p.ckk, p.pixels});
+  const Tensor g = Tensor::randn({p.o, p.pixels});
+  std::vector<float> out(p.o * p.pixels), dw(p.o * p.ckk), dcols(p.ckk * p.pixels);
+  for (auto _ : state) {
+    detail::gemm(false, false, p.o, p.pixels, p.ckk, 1.0f, w.data().data(), cols.data().data(),
+                 0.0f, out.data());
+    detail::gemm(false, true, p.o, p.ckk, p.pixels, 1.0f, g.data().data(), cols.data().data(), 1.0f,
+                 dw.data());
+    detail::gemm(true, false, p.ckk, p.pixels, p.o, 1.0f, w.data().data(), g.data().data(), 0.0f,
+                 dcols.data());
+    benchmark::DoNotOptimize(dcols.data());
+  }
+  detail::choose_gemm(detail::GemmChoice::best);
+  state.SetLabel(own ? "unpacked AVX2" : std::string("OpenBLAS ") + detail::blas_kernels());
+  state.SetItemsProcessed(state.iterations() * 3 * 2 *
+                          static_cast<std::int64_t>(p.o * p.ckk * p.pixels));
+}
+BENCHMARK(BM_ConvProducts)->ArgNames({"layer", "kernel"})->ArgsProduct({{0, 1}, {0, 1}});
 
 void BM_MaxPoolForwardBackward(benchmark::State& state) {
   Tensor x = Tensor::randn({64, 6, 28, 28}, true);

@@ -1,5 +1,6 @@
-// Matrix products on contiguous row-major float buffers, through OpenBLAS's cblas_sgemm, or
-// on CPUs with AVX2 but no AVX-512 through the unpacked kernels of small_gemm.hpp.
+// Matrix products on contiguous row-major float buffers, through OpenBLAS's cblas_sgemm, or,
+// on CPUs with AVX2 and FMA where OpenBLAS does not run its AVX-512 kernels, through the
+// unpacked kernels of small_gemm.hpp.
 #pragma once
 
 #include <cstddef>

@@ -325,11 +325,13 @@ bool avx512_in_use() {
 #endif
 }
 
-#ifdef TINYTORCH_ROWS_AVX512
 bool avx2_in_use() {
+#ifdef TINYTORCH_ROWS_AVX512
   return cpu_has_avx2() && widest.load(std::memory_order_relaxed) >= 1;
-}
+#else
+  return false;
 #endif
+}
 
 }  // namespace
 
@@ -359,21 +361,17 @@ void col2im_rows(const float* cols, std::size_t channels, std::size_t kh, std::s
 void max_pool_2x2(const float* x, std::size_t planes, std::size_t h, std::size_t w, float* y,
                   std::uint32_t* argmax) {
 #ifdef TINYTORCH_ROWS_AVX512
-  // The AVX-512 kernel's indices are 32-bit lanes: planes of up to 2³¹ values.
-  if (avx512_in_use() && h * w < (std::size_t{1} << 31))
-    return max_pool_2x2_avx512(x, planes, h, w, y, argmax);
-  if (avx2_in_use() && h * w < (std::size_t{1} << 31))
-    return max_pool_2x2_avx2(x, planes, h, w, y, argmax);
+  // The vector kernels' indices are 32-bit lanes: planes of up to 2³¹ values.
+  const bool fits = h * w < (std::size_t{1} << 31);
+  if (fits && avx512_in_use()) return max_pool_2x2_avx512(x, planes, h, w, y, argmax);
+  if (fits && avx2_in_use()) return max_pool_2x2_avx2(x, planes, h, w, y, argmax);
 #endif
   max_pool_2x2_portable(x, planes, h, w, y, argmax);
 }
 
 const char* rows_kernel() {
   if (avx512_in_use()) return "avx512";
-#ifdef TINYTORCH_ROWS_AVX512
-  if (avx2_in_use()) return "avx2";
-#endif
-  return "portable";
+  return avx2_in_use() ? "avx2" : "portable";
 }
 
 void use_portable_rows(bool portable) {

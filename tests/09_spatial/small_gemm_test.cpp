@@ -178,13 +178,32 @@ TEST_F(SmallGemmGiven, SameResultsWhateverTheCallerCutsOff) {
   std::vector<float> a(m * k), b(k * n), whole(m * n), parts(m * n);
   for (float& x : a) x = value(rng);
   for (float& x : b) x = value(rng);
-  ASSERT_TRUE(detail::small_gemm(false, false, m, n, k, a.data(), b.data(), 0.0f, whole.data()));
-  for (std::size_t i = 0; i < m; i += 7) {
-    const std::size_t rows = std::min<std::size_t>(7, m - i);
-    ASSERT_TRUE(detail::small_gemm(false, false, rows, n, k, a.data() + i * k, b.data(), 0.0f,
-                                   parts.data() + i * n));
+  for (bool trans_b : {false, true}) {  // Bᵀ [37, 29] is copied out transposed first
+    SCOPED_TRACE(trans_b ? "A·Bᵀ" : "A·B");
+    ASSERT_TRUE(detail::small_gemm(false, trans_b, m, n, k, a.data(), b.data(), 0.0f,
+                                   whole.data()));
+    for (std::size_t i = 0; i < m; i += 7) {
+      const std::size_t rows = std::min<std::size_t>(7, m - i);
+      ASSERT_TRUE(detail::small_gemm(false, trans_b, rows, n, k, a.data() + i * k, b.data(), 0.0f,
+                                     parts.data() + i * n));
+    }
+    EXPECT_EQ(whole, parts);
   }
-  EXPECT_EQ(whole, parts);
+}
+
+TEST_F(SmallGemmGiven, BothRoutesForTransposedBMatchTheReference) {
+  // A·Bᵀ runs as dot products, or with Bᵀ copied out first when it is at most 4096 floats and
+  // at least 8 wide: shapes on both sides of each limit, and LeNet-5's and its linear layers'.
+  std::mt19937 rng(11);
+  const Case cases[] = {{false, true, 150, 16, 100, 1.0f}, {false, true, 150, 16, 256, 1.0f},
+                        {false, true, 150, 16, 257, 0.0f}, {false, true, 64, 7, 300, 0.0f},
+                        {false, true, 64, 8, 512, 1.0f},   {false, true, 64, 8, 513, 0.0f},
+                        {false, true, 64, 84, 10, 0.0f},   {false, true, 32, 120, 84, 0.0f},
+                        {false, true, 1, 4096, 1, 0.0f},   {false, true, 3, 33, 124, 1.0f}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(::testing::Message() << "m " << c.m << " n " << c.n << " k " << c.k);
+    check_against_reference(c, rng);
+  }
 }
 
 }  // namespace

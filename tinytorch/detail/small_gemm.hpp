@@ -11,8 +11,10 @@
 //  - op(B) = B (A transposed or not): C rows in blocks of 6, columns in blocks of 16; each
 //    step over k loads 16 floats of a row of B and broadcasts 6 of A: 12 FMAs on 12
 //    registers, the shape of the usual AVX2 sgemm micro-kernel.
-//  - op(B) = Bᵀ, A not transposed: each C entry is a dot product of two contiguous rows,
-//    4 rows of A against 3 of B at a time, 8 products per FMA, summed across lanes at the end.
+//  - op(B) = Bᵀ, A not transposed: when Bᵀ is small (at most 4096 floats) and at least 8
+//    wide, it is copied out transposed and the kernel above runs; otherwise each C entry is a
+//    dot product of two contiguous rows, 4 rows of A against 3 of B at a time, 8 products per
+//    FMA, summed across lanes at the end.
 // Every C entry is summed in a fixed order that depends only on the shapes, so results do not
 // depend on the thread count or on how the caller cuts its work.
 #pragma once

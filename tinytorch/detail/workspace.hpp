@@ -16,6 +16,7 @@ enum class Scratch {
   kPadded,       ///< one zero-padded input image
   kPaddedGrad,   ///< its gradient
   kPartials,     ///< per-task partial sums (taken by the thread that starts the tasks)
+  kTransposed,   ///< a product's right operand, transposed (detail/small_gemm.cpp)
   kCount
 };
 

@@ -68,11 +68,11 @@ std::size_t parts_for(std::size_t n, double cost, double min_part_cost = 1e6,
 void sum_parts(const float* parts, std::size_t n_parts, std::size_t stride, std::size_t count,
                std::size_t offset, float* out);
 
-/// Element-wise kernels: body(range) over parts of [0, n) of at least 64k elements each.
+/// Element-wise kernels: body(range) over parts of [0, n) of at least 16k elements each.
 /// (Element-wise results do not depend on the cut; the tasks only share the memory traffic.)
 template <class F>
 void parallel_ranges(std::size_t n, F&& body) {
-  const std::size_t parts = parts_for(n, 1.0, 65536.0);
+  const std::size_t parts = parts_for(n, 1.0, 16384.0);
   parallel_for(parts, [&](std::size_t k) { body(chunk(n, parts, k)); });
 }
 

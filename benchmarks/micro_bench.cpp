@@ -79,8 +79,9 @@ void BM_Conv2dForwardBackward(benchmark::State& state) {
 BENCHMARK(BM_Conv2dForwardBackward)->Arg(0)->Arg(1);
 
 // The three products of one image's convolution, forward and backward, with the unpacked
-// AVX2 kernels (kernel 0) and with OpenBLAS (kernel 1): out = W·cols, dW += g·colsᵀ,
-// dcols = Wᵀ·g. Layers: LeNet-5's first ([6, 25]·[25, 784]) and second ([16, 150]·[150, 100]).
+// AVX2 kernels (kernel 0) and with OpenBLAS (kernel 1), as Conv2d runs them: out = W·cols,
+// dWᵀ += cols·gᵀ, dcols = Wᵀ·g. Layers: LeNet-5's first ([6, 25]·[25, 784]) and second
+// ([16, 150]·[150, 100]).
 void BM_ConvProducts(benchmark::State& state) {
   struct Product {
     std::size_t o, ckk, pixels;
@@ -95,12 +96,12 @@ void BM_ConvProducts(benchmark::State& state) {
   }
   const Tensor w = Tensor::randn({p.o, p.ckk}), cols = Tensor::randn({p.ckk, p.pixels});
   const Tensor g = Tensor::randn({p.o, p.pixels});
-  std::vector<float> out(p.o * p.pixels), dw(p.o * p.ckk), dcols(p.ckk * p.pixels);
+  std::vector<float> out(p.o * p.pixels), dw_t(p.ckk * p.o), dcols(p.ckk * p.pixels);
   for (auto _ : state) {
     detail::gemm(false, false, p.o, p.pixels, p.ckk, 1.0f, w.data().data(), cols.data().data(),
                  0.0f, out.data());
-    detail::gemm(false, true, p.o, p.ckk, p.pixels, 1.0f, g.data().data(), cols.data().data(), 1.0f,
-                 dw.data());
+    detail::gemm(false, true, p.ckk, p.o, p.pixels, 1.0f, cols.data().data(), g.data().data(), 1.0f,
+                 dw_t.data());
     detail::gemm(true, false, p.ckk, p.pixels, p.o, 1.0f, w.data().data(), g.data().data(), 0.0f,
                  dcols.data());
     benchmark::DoNotOptimize(dcols.data());

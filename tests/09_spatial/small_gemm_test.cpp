@@ -3,6 +3,7 @@
 // their 8-float steps, with guard values after C so that a write past the end shows.
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 #include <random>
 #include <string>
@@ -80,6 +81,14 @@ void check_against_reference(const Case& t, std::mt19937& rng) {
   for (std::size_t g = t.m * t.n; g < c.size(); ++g) ASSERT_EQ(c[g], kGuard) << "past C";
 }
 
+void check_cases(std::initializer_list<Case> cases, std::mt19937& rng) {
+  for (const Case& t : cases) {
+    SCOPED_TRACE(::testing::Message() << "trans_a " << t.trans_a << " trans_b " << t.trans_b
+                                      << " m " << t.m << " n " << t.n << " k " << t.k);
+    check_against_reference(t, rng);
+  }
+}
+
 TEST_F(SmallGemmGiven, MatchesTheReferenceLoopAndOpenBlasAroundEveryBlockEdge) {
   std::mt19937 rng(7);
   for (bool trans_a : {false, true}) {
@@ -104,15 +113,16 @@ TEST_F(SmallGemmGiven, MatchesTheReferenceLoopAndOpenBlasAroundEveryBlockEdge) {
 TEST_F(SmallGemmGiven, LeNetShapesMatchTheReferenceLoop) {
   std::mt19937 rng(11);
   // conv1 and conv2 per image: forward, dWᵀ, dcols; and a linear layer's three products.
-  const Case cases[] = {{false, false, 6, 784, 25, 1.0f},   {false, true, 25, 6, 784, 1.0f},
-                        {true, false, 25, 784, 6, 0.0f},    {false, false, 16, 100, 150, 1.0f},
-                        {false, true, 150, 16, 100, 1.0f},  {true, false, 150, 100, 16, 0.0f},
-                        {false, false, 64, 120, 400, 1.0f}, {false, true, 64, 400, 120, 0.0f},
-                        {true, false, 400, 120, 64, 0.0f}};
-  for (const Case& t : cases) {
-    SCOPED_TRACE(::testing::Message() << "m " << t.m << " n " << t.n << " k " << t.k);
-    check_against_reference(t, rng);
-  }
+  check_cases({{false, false, 6, 784, 25, 1.0f},
+               {false, true, 25, 6, 784, 1.0f},
+               {true, false, 25, 784, 6, 0.0f},
+               {false, false, 16, 100, 150, 1.0f},
+               {false, true, 150, 16, 100, 1.0f},
+               {true, false, 150, 100, 16, 0.0f},
+               {false, false, 64, 120, 400, 1.0f},
+               {false, true, 64, 400, 120, 0.0f},
+               {true, false, 400, 120, 64, 0.0f}},
+              rng);
 }
 
 TEST_F(SmallGemmGiven, KnownValuesByHand) {
@@ -180,8 +190,8 @@ TEST_F(SmallGemmGiven, SameResultsWhateverTheCallerCutsOff) {
   for (float& x : b) x = value(rng);
   for (bool trans_b : {false, true}) {  // Bᵀ [37, 29] is copied out transposed first
     SCOPED_TRACE(trans_b ? "A·Bᵀ" : "A·B");
-    ASSERT_TRUE(detail::small_gemm(false, trans_b, m, n, k, a.data(), b.data(), 0.0f,
-                                   whole.data()));
+    ASSERT_TRUE(
+        detail::small_gemm(false, trans_b, m, n, k, a.data(), b.data(), 0.0f, whole.data()));
     for (std::size_t i = 0; i < m; i += 7) {
       const std::size_t rows = std::min<std::size_t>(7, m - i);
       ASSERT_TRUE(detail::small_gemm(false, trans_b, rows, n, k, a.data() + i * k, b.data(), 0.0f,
@@ -195,15 +205,17 @@ TEST_F(SmallGemmGiven, BothRoutesForTransposedBMatchTheReference) {
   // A·Bᵀ runs as dot products, or with Bᵀ copied out first when it is at most 4096 floats and
   // at least 8 wide: shapes on both sides of each limit, and LeNet-5's and its linear layers'.
   std::mt19937 rng(11);
-  const Case cases[] = {{false, true, 150, 16, 100, 1.0f}, {false, true, 150, 16, 256, 1.0f},
-                        {false, true, 150, 16, 257, 0.0f}, {false, true, 64, 7, 300, 0.0f},
-                        {false, true, 64, 8, 512, 1.0f},   {false, true, 64, 8, 513, 0.0f},
-                        {false, true, 64, 84, 10, 0.0f},   {false, true, 32, 120, 84, 0.0f},
-                        {false, true, 1, 4096, 1, 0.0f},   {false, true, 3, 33, 124, 1.0f}};
-  for (const Case& c : cases) {
-    SCOPED_TRACE(::testing::Message() << "m " << c.m << " n " << c.n << " k " << c.k);
-    check_against_reference(c, rng);
-  }
+  check_cases({{false, true, 150, 16, 100, 1.0f},
+               {false, true, 150, 16, 256, 1.0f},
+               {false, true, 150, 16, 257, 0.0f},
+               {false, true, 64, 7, 300, 0.0f},
+               {false, true, 64, 8, 512, 1.0f},
+               {false, true, 64, 8, 513, 0.0f},
+               {false, true, 64, 84, 10, 0.0f},
+               {false, true, 32, 120, 84, 0.0f},
+               {false, true, 1, 4096, 1, 0.0f},
+               {false, true, 3, 33, 124, 1.0f}},
+              rng);
 }
 
 }  // namespace

@@ -6,8 +6,8 @@
 // products only in its AVX-512 kernels (SkylakeX, Cooperlake, Sapphire Rapids); with the
 // others (Haswell, Zen, …: every AVX2 CPU, and an AVX-512 one told OPENBLAS_CORETYPE=Haswell)
 // it copies both operands into packed panels first, and on a Zen 3 core the packing, and the
-// zeroing of C for β = 0, took a third of the sgemm time of LeNet-5's training. These kernels read the
-// operands where they are:
+// zeroing of C for β = 0, took a third of the sgemm time of LeNet-5's training. These kernels read
+// the operands where they are:
 //  - op(B) = B (A transposed or not): C rows in blocks of 6, columns in blocks of 16; each
 //    step over k loads 16 floats of a row of B and broadcasts 6 of A: 12 FMAs on 12
 //    registers, the shape of the usual AVX2 sgemm micro-kernel.

@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
     act(2, "The set-up");
     say("Data:   100 points, class 1 around (3, 3), class 0 around (1, 1), σ = 0.5");
     say("Model:  x1 ─┐");
-    say("              ├─ w1·x1 + w2·x2 + b ─ σ ─ p(class 1)      (3 parameters)");
+    say("            ├─ w1·x1 + w2·x2 + b ─ σ ─ p(class 1)      (3 parameters)");
     say("        x2 ─┘");
     say(fmt::format("Train:  binary cross-entropy, SGD lr {}, {}, batch {}", flags.lr,
                     epochs(flags.epochs), flags.batch_size));

@@ -41,53 +41,6 @@ LabeledImages evenly_spaced(const LabeledImages& data, std::size_t n) {
   return {data.images.index_select(rows), data.labels.index_select(rows)};
 }
 
-struct Score {
-  float loss = 0.0f, accuracy = 0.0f;
-};
-
-// Mean cross-entropy and accuracy over a loader, in eval mode and without a graph. Written
-// out here rather than taken from module 07's Trainer, so that milestones 03 and 04 unlock
-// with the modules the course lists for them (01–06 and 08, plus 09 for the CNN).
-Score score(Module& model, DataLoader& loader) {
-  NoGradGuard no_grad;
-  model.eval();
-  double loss = 0.0, correct = 0.0;
-  std::size_t seen = 0;
-  for (const Batch& batch : loader) {
-    const Tensor outputs = model(batch[0]);
-    const auto n = static_cast<double>(batch[0].dim(0));
-    loss += static_cast<double>(cross_entropy(outputs, batch[1]).item()) * n;
-    correct += static_cast<double>(fraction_correct(outputs, batch[1])) * n;
-    seen += batch[0].dim(0);
-  }
-  model.train();
-  if (seen == 0) return {};
-  return {static_cast<float>(loss / static_cast<double>(seen)),
-          static_cast<float>(correct / static_cast<double>(seen))};
-}
-
-// One pass of mini-batch gradient descent; returns the mean batch loss.
-float train_one_epoch(Module& model, Optimizer& optimizer, DataLoader& loader, ProgressBar& bar,
-                      int epoch) {
-  model.train();
-  double total = 0.0;
-  std::size_t index = 0;
-  for (const Batch& batch : loader) {
-    Tensor loss = cross_entropy(model(batch[0]), batch[1]);
-    const float value = loss.item();
-    if (!std::isfinite(value)) {
-      throw std::runtime_error(
-          fmt::format("training: loss is {} at epoch {}, batch {}", value, epoch, index));
-    }
-    optimizer.zero_grad();
-    loss.backward();
-    optimizer.step();
-    total += value;
-    bar.update(++index, fmt::format("loss {:.4f}", value));
-  }
-  return static_cast<float>(total / static_cast<double>(std::max<std::size_t>(index, 1)));
-}
-
 }  // namespace
 
 ClassifierLog train_classifier(Module& model, Optimizer& optimizer, const LabeledImages& train,
@@ -97,21 +50,26 @@ ClassifierLog train_classifier(Module& model, Optimizer& optimizer, const Labele
   const LabeledImages train_sample = evenly_spaced(train, kTrainSample);
   DataLoader train_eval(as_dataset(train_sample), DataLoaderOptions(kEvalBatch));
   DataLoader test_loader(as_dataset(test), DataLoaderOptions(kEvalBatch));
+  // Module 07's Trainer runs the epochs and the evaluations, over module 08's DataLoader.
+  Trainer trainer(model, optimizer, cross_entropy);
 
   ClassifierLog log;
   log.train_sample = train_sample.size();
   log.train_size = train.size();
-  log.initial_test_accuracy = score(model, test_loader).accuracy;
+  log.initial_test_accuracy = trainer.evaluate(test_loader).accuracy;
   say(fmt::format("Test accuracy before training: {} (ten classes: chance is 10%)\n",
                   percent(log.initial_test_accuracy)));
   for (int epoch = 1; epoch <= flags.epochs; ++epoch) {
     ProgressBar bar(fmt::format("epoch {:>3}/{}", epoch, flags.epochs), train_loader.size());
+    trainer.on_batch([&](std::size_t index, std::size_t, float loss) {
+      bar.update(index + 1, fmt::format("loss {:.4f}", loss));
+    });
     const double start = now_seconds();
-    log.train_loss.push_back(train_one_epoch(model, optimizer, train_loader, bar, epoch));
+    log.train_loss.push_back(trainer.train_epoch(train_loader));
     log.epoch_seconds.push_back(static_cast<float>(now_seconds() - start));
     log.train_seconds += log.epoch_seconds.back();
-    log.train_accuracy.push_back(score(model, train_eval).accuracy);
-    const Score t = score(model, test_loader);
+    log.train_accuracy.push_back(trainer.evaluate(train_eval).accuracy);
+    const EvalResult t = trainer.evaluate(test_loader);
     log.test_loss.push_back(t.loss);
     log.test_accuracy.push_back(t.accuracy);
     const float gap = log.train_accuracy.back() - t.accuracy;

@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
-#include <random>
-#include <stdexcept>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -13,54 +11,27 @@ namespace milestone {
 using tinytorch::NoGradGuard;
 using tinytorch::Tensor;
 
-float fraction_correct(const Tensor& outputs, const Tensor& labels) {
-  const std::size_t n = outputs.dim(0);
-  if (n == 0) return 0.0f;
-  const bool binary = outputs.ndim() == 1 || outputs.dim(1) == 1;
-  const Tensor predicted = binary ? outputs : outputs.argmax(1);
-  std::size_t correct = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const float p = predicted.data().data()[i], y = labels.data().data()[i];
-    correct += binary ? (p > 0.5f) == (y > 0.5f) : p == y;
-  }
-  return static_cast<float>(correct) / static_cast<float>(n);
-}
-
 float evaluate_accuracy(tinytorch::Module& model, const Tensor& x, const Tensor& y) {
   NoGradGuard no_grad;
-  return fraction_correct(model(x), y);
+  return tinytorch::accuracy(model(x), y);  // module 07
 }
 
-// Mini-batches are rows of x and y picked through a permutation drawn anew each epoch
-// (Tensor::index_select), so these milestones need no DataLoader: modules 01–06 suffice.
-Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer, const LossFn& loss_fn,
-          const Tensor& x, const Tensor& y, const Flags& flags, int log_every) {
-  const std::size_t n = x.dim(0), batch = std::max<std::size_t>(1, flags.batch_size);
-  std::vector<std::size_t> order(n);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::mt19937_64 shuffler(flags.seed);
+// The training loop is module 07's Trainer; the whole set is one batch, and smaller batches
+// come from module 08's DataLoader. So a student's milestone runs the student's code.
+Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer,
+          const tinytorch::LossFn& loss_fn, const Tensor& x, const Tensor& y, const Flags& flags,
+          int log_every) {
+  tinytorch::Trainer trainer(model, optimizer, loss_fn);
+  const std::vector<tinytorch::Batch> whole{{x, y}};
+  std::optional<tinytorch::DataLoader> loader;
+  if (flags.batch_size < x.dim(0)) {
+    loader.emplace(std::make_shared<tinytorch::TensorDataset>(std::vector<Tensor>{x, y}),
+                   tinytorch::DataLoaderOptions(flags.batch_size).shuffle(true).seed(flags.seed));
+  }
   Curve curve;
   ProgressBar bar("training", static_cast<std::size_t>(flags.epochs));
   for (int epoch = 1; epoch <= flags.epochs; ++epoch) {
-    if (batch < n) std::shuffle(order.begin(), order.end(), shuffler);
-    double total = 0.0;
-    for (std::size_t start = 0; start < n; start += batch) {
-      const std::vector<std::size_t> rows(
-          order.begin() + static_cast<long>(start),
-          order.begin() + static_cast<long>(std::min(n, start + batch)));
-      const bool whole = rows.size() == n;  // full batch: the order does not matter
-      const Tensor xb = whole ? x : x.index_select(rows), yb = whole ? y : y.index_select(rows);
-      Tensor loss = loss_fn(model(xb), yb);
-      if (!std::isfinite(loss.item())) {
-        throw std::runtime_error(
-            fmt::format("training: loss is {} at epoch {}", loss.item(), epoch));
-      }
-      optimizer.zero_grad();
-      loss.backward();
-      optimizer.step();
-      total += static_cast<double>(loss.item()) * static_cast<double>(rows.size());
-    }
-    curve.loss.push_back(static_cast<float>(total / static_cast<double>(n)));
+    curve.loss.push_back(loader ? trainer.train_epoch(*loader) : trainer.train_epoch(whole));
     curve.accuracy.push_back(evaluate_accuracy(model, x, y));
     const std::string status = fmt::format("Loss: {:.4f}  Accuracy: {}", curve.loss.back(),
                                            percent(curve.accuracy.back()));

@@ -1,8 +1,8 @@
-// Helpers the milestone programs share beyond presentation: two-class point data, full-batch
-// training with per-epoch logging, and an ASCII picture of a 2-D decision boundary.
+// Helpers the milestone programs share beyond presentation: two-class point data, training
+// with per-epoch logging (through the library's Trainer), and an ASCII picture of a 2-D
+// decision boundary.
 #pragma once
 
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,22 +22,14 @@ struct Curve {
   std::vector<float> loss, accuracy;
 };
 
-/// A loss: (model output, target) -> 0-d tensor (binary_cross_entropy, cross_entropy).
-using LossFn = std::function<tinytorch::Tensor(const tinytorch::Tensor&, const tinytorch::Tensor&)>;
+/// Trains with module 07's Trainer for flags.epochs epochs: the whole set as one batch, or
+/// batches of flags.batch_size from module 08's DataLoader when that is smaller. Logs a line
+/// every `log_every` epochs (with a progress bar on a terminal).
+Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer,
+          const tinytorch::LossFn& loss_fn, const tinytorch::Tensor& x,
+          const tinytorch::Tensor& y, const Flags& flags, int log_every);
 
-/// Gradient descent over (x, y) in batches of flags.batch_size (the whole set when it is at
-/// least N): forward, loss, zero_grad, backward, step. Runs flags.epochs epochs and logs a
-/// line every `log_every` epochs (with a progress bar on a terminal).
-Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer, const LossFn& loss_fn,
-          const tinytorch::Tensor& x, const tinytorch::Tensor& y, const Flags& flags,
-          int log_every);
-
-/// Fraction of rows predicted right: [N, 1] (or [N]) probabilities thresholded at 0.5 against
-/// 0/1 labels, or [N, C] scores whose argmax is compared with class-index labels. The
-/// milestones count for themselves so that they need no module-07 code.
-float fraction_correct(const tinytorch::Tensor& outputs, const tinytorch::Tensor& labels);
-
-/// Accuracy of `model` on (x, y) without recording a graph.
+/// Accuracy of `model` on (x, y) (module 07's accuracy) without recording a graph.
 float evaluate_accuracy(tinytorch::Module& model, const tinytorch::Tensor& x,
                         const tinytorch::Tensor& y);
 

@@ -149,13 +149,10 @@ void im2col(const float* x_pad, const Geometry& g, float* cols) {
 
 void col2im(const float* cols, const Geometry& g, float* dx_pad) {
   // Hint: the adjoint of im2col: set dx_pad [C, H + 2p, W + 2p] to zeros, then add every cols
-  // entry back (+=) into the pixel it was read from. With stride 1, detail::col2im_rows does
-  // the whole image.
+  // entry back (+=) into the pixel it was read from.
   // BEGIN SOLUTION 09_spatial col2im
-  if (g.stride == 1) {  // the common case: whole rows added back, by detail/rows.hpp
-    detail::col2im_rows(cols, g.c, g.kh, g.kw, g.ho, g.wo, dx_pad);
-    return;
-  }
+  // Stride 1 on a CPU with vector units: detail::col2im_rows does the same sums, faster.
+  if (g.stride == 1 && detail::col2im_rows(cols, g.c, g.kh, g.kw, g.ho, g.wo, dx_pad)) return;
   const std::size_t hp = padded_h(g), wp = padded_w(g);
   std::fill(dx_pad, dx_pad + g.c * hp * wp, 0.0f);
   for (std::size_t c = 0; c < g.c; ++c) {
@@ -376,6 +373,14 @@ void check_pool_padding(const char* op, const Geometry& g) {
 
 using detail::keep_larger;
 
+// The window nearly every CNN uses (2×2, stride 2, no padding) has a vector kernel,
+// detail::max_pool_2x2 (detail/rows.hpp): the same result as the loops of max_pool2d_forward
+// without the per-window bounds work. tests/kernels (RowCopiesGiven.MaxPool2x2MatchesPlainLoops)
+// and tests/09_spatial (FastPoolsMatchReferenceOnRandomCases) compare them.
+bool is_2x2_stride_2(const Geometry& g) {
+  return g.kh == 2 && g.kw == 2 && g.stride == 2 && g.pad == 0;
+}
+
 // Max over each window of the planes at x [planes, H, W] into y [planes, Ho, Wo]; argmax[k]
 // receives the index within its input plane of output k's maximum, for the backward pass.
 void max_pool2d_forward(const float* x, std::size_t planes, const Geometry& g, float* y,
@@ -383,6 +388,8 @@ void max_pool2d_forward(const float* x, std::size_t planes, const Geometry& g, f
   // Hint: per plane and output (i, j), scan the taps inside the input (taps_inside skips the
   // padding, which acts as −∞) and keep the first maximum (strict >) and its index in the plane.
   // BEGIN SOLUTION 09_spatial max_pool2d
+  // 2×2 windows of stride 2 on a CPU with vector units: detail::max_pool_2x2, same result.
+  if (is_2x2_stride_2(g) && detail::max_pool_2x2(x, planes, g.h, g.w, y, argmax)) return;
   for (std::size_t plane = 0; plane < planes; ++plane) {
     const float* in = x + plane * g.h * g.w;
     for (std::size_t i = 0; i < g.ho; ++i) {
@@ -424,15 +431,6 @@ void max_pool2d_backward(const float* grad_out, const std::uint32_t* argmax, std
     argmax += g.out_plane();
   }
   // END SOLUTION
-}
-
-// The window nearly every CNN uses (2×2, stride 2, no padding) has its own kernel,
-// detail::max_pool_2x2 (detail/rows.hpp): the same result as max_pool2d_forward without the
-// per-window bounds work. tests/09_spatial (FastPoolsMatchReferenceOnRandomCases,
-// MaxPool2x2MatchesTheGeneralKernel, RowCopiesGiven.*) check it against the reference and the
-// general kernel.
-bool is_2x2_stride_2(const Geometry& g) {
-  return g.kh == 2 && g.kw == 2 && g.stride == 2 && g.pad == 0;
 }
 
 // Tasks for a pooling over the batch's planes: a function of the shapes only.
@@ -481,11 +479,7 @@ Tensor max_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::s
     const float* in = x.data().data() + r.begin * g.h * g.w;
     float* out = y.data() + r.begin * g.out_plane();
     std::uint32_t* arg = argmax.get() + r.begin * g.out_plane();
-    if (is_2x2_stride_2(g)) {
-      detail::max_pool_2x2(in, r.size(), g.h, g.w, out, arg);
-    } else {
-      max_pool2d_forward(in, r.size(), g, out, arg);
-    }
+    max_pool2d_forward(in, r.size(), g, out, arg);
   });
   Tensor out(std::move(y));
   if (detail::should_record({&x}))
@@ -500,6 +494,9 @@ namespace {
 // dx [planes, H, W] of out = avg_pool2d(x): every input in window k receives g[k]/(kh·kw).
 void avg_pool2d_backward(const float* grad_out, std::size_t planes, const Geometry& geo,
                          float* dx) {
+  // Hint: dx = zeros; then for every output (i, j) of every plane, add g[k]/(kh·kw) to each
+  // input of its window that lies inside the image (taps_inside, source_index).
+  // BEGIN SOLUTION 09_spatial avg_pool2d_backward
   std::fill(dx, dx + planes * geo.h * geo.w, 0.0f);
   const float scale = 1.0f / static_cast<float>(geo.kh * geo.kw);
   const float* g = grad_out;
@@ -517,6 +514,7 @@ void avg_pool2d_backward(const float* grad_out, std::size_t planes, const Geomet
       }
     }
   }
+  // END SOLUTION
 }
 
 /// out = avg_pool2d(x):  every input in window k receives g[k]/(kh·kw).
@@ -870,6 +868,9 @@ Array max_pool2d_backward_reference(const Array& x, const Array& grad_out, Kerne
   const Geometry g = geometry("max_pool2d_backward_reference", detail::to_shape(x.shape()),
                               kernel.first, kernel.second, stride, padding);
   check_grad_out("max_pool2d_backward_reference", grad_out, {g.n, g.c, g.ho, g.wo});
+  // Hint: pad x with −∞ and make a zero gradient of the padded shape; for every output find
+  // the window's first maximum in row-major order (strict >) and add g there; crop the padding.
+  // BEGIN SOLUTION 09_spatial max_pool2d_backward_reference
   const Array xp = pad_input(x, padding, -std::numeric_limits<float>::infinity());
   Array dxp = xt::zeros<float>(xp.shape());
   for (std::size_t b = 0; b < g.n; ++b)
@@ -888,24 +889,35 @@ Array max_pool2d_backward_reference(const Array& x, const Array& grad_out, Kerne
           dxp(b, c, i * stride + best_u, j * stride + best_v) += grad_out(b, c, i, j);
         }
   return crop_padding(dxp, padding);
+  // END SOLUTION
 }
+
+// Average pooling is a convolution of each channel on its own with a kh×kw kernel of
+// 1/(kh·kw) (padding counts as zeros, as in the course): the references are conv2d's,
+// applied to the N·C planes as images of one channel.
+namespace {
+
+Array averaging_kernel(const Geometry& g) {
+  Array w = Array::from_shape({1, 1, g.kh, g.kw});
+  w.fill(1.0f / static_cast<float>(g.kh * g.kw));
+  return w;
+}
+
+Array as_planes(const Array& a, const Geometry& g, std::size_t h, std::size_t w) {
+  Array planes = a;
+  planes.reshape({g.n * g.c, std::size_t{1}, h, w});
+  return planes;
+}
+
+}  // namespace
 
 Array avg_pool2d_reference(const Array& x, KernelSize kernel, std::size_t stride,
                            std::size_t padding) {
   const Geometry g = geometry("avg_pool2d_reference", detail::to_shape(x.shape()), kernel.first,
                               kernel.second, stride, padding);
-  const Array xp = pad_input(x, padding, 0.0f);
-  Array y = Array::from_shape({g.n, g.c, g.ho, g.wo});
-  for (std::size_t b = 0; b < g.n; ++b)
-    for (std::size_t c = 0; c < g.c; ++c)
-      for (std::size_t i = 0; i < g.ho; ++i)
-        for (std::size_t j = 0; j < g.wo; ++j) {
-          float total = 0.0f;
-          for (std::size_t u = 0; u < g.kh; ++u)
-            for (std::size_t v = 0; v < g.kw; ++v)
-              total += xp(b, c, i * stride + u, j * stride + v);
-          y(b, c, i, j) = total / static_cast<float>(g.kh * g.kw);
-        }
+  Array y = conv2d_reference(as_planes(x, g, g.h, g.w), averaging_kernel(g),
+                             Array::from_shape({0}), stride, padding);
+  y.reshape({g.n, g.c, g.ho, g.wo});
   return y;
 }
 
@@ -914,16 +926,11 @@ Array avg_pool2d_backward_reference(const Array& x, const Array& grad_out, Kerne
   const Geometry g = geometry("avg_pool2d_backward_reference", detail::to_shape(x.shape()),
                               kernel.first, kernel.second, stride, padding);
   check_grad_out("avg_pool2d_backward_reference", grad_out, {g.n, g.c, g.ho, g.wo});
-  Array dxp = xt::zeros<float>({g.n, g.c, g.h + 2 * padding, g.w + 2 * padding});
-  for (std::size_t b = 0; b < g.n; ++b)
-    for (std::size_t c = 0; c < g.c; ++c)
-      for (std::size_t i = 0; i < g.ho; ++i)
-        for (std::size_t j = 0; j < g.wo; ++j)
-          for (std::size_t u = 0; u < g.kh; ++u)
-            for (std::size_t v = 0; v < g.kw; ++v)
-              dxp(b, c, i * stride + u, j * stride + v) +=
-                  grad_out(b, c, i, j) / static_cast<float>(g.kh * g.kw);
-  return crop_padding(dxp, padding);
+  Array dx = conv2d_backward_reference(as_planes(x, g, g.h, g.w), averaging_kernel(g),
+                                       as_planes(grad_out, g, g.ho, g.wo), stride, padding)
+                 .input;
+  dx.reshape({g.n, g.c, g.h, g.w});
+  return dx;
 }
 
 // ---- layers -------------------------------------------------------------------------------

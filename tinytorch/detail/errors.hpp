@@ -4,8 +4,8 @@
 //
 //   ShapeError       an op got tensors of the wrong rank or shapes that do not fit:
 //                    "conv2d: expected 4-D input [N, C, H, W], got [32, 64]"
-//   NotImplemented   "09_spatial: conv2d_reference: <hint>" — the module, the exercise and a
-//                    hint; `tito test 09` shows it as "not implemented"
+//   NotImplemented   "not implemented: 09_spatial: conv2d_reference: <hint>" — the module, the
+//                    exercise and a hint; `./tito test 09` groups the tests waiting on it
 //   AllocationError  a std::bad_alloc that says what was being allocated:
 //                    "zeros: cannot allocate 256 TiB for shape [70368744177664]"
 //   NonFiniteError   a NaN or infinity where training cannot go on: the loss, an op's output, a
@@ -33,7 +33,9 @@ class ShapeError : public std::invalid_argument {
 /// not an invalid_argument: a test that expects a ShapeError must not pass on a stub.
 class NotImplemented : public std::logic_error {
  public:
-  using std::logic_error::logic_error;
+  /// `what` is "<module>: <exercise>: <hint>"; what() says "not implemented: " first, so that
+  /// plain ctest output and any catch-all handler tell a student what happened.
+  explicit NotImplemented(const std::string& what) : std::logic_error("not implemented: " + what) {}
 };
 
 /// A std::bad_alloc with a message: the op, the shape and the bytes that could not be had.

@@ -19,46 +19,6 @@ void copy_rows_portable(const float* src, std::size_t src_stride, std::size_t ro
   }
 }
 
-void col2im_rows_portable(const float* cols, std::size_t channels, std::size_t kh, std::size_t kw,
-                          std::size_t ho, std::size_t wo, float* planes) {
-  const std::size_t hp = ho + kh - 1, wp = wo + kw - 1, plane = ho * wo;
-  std::fill(planes, planes + channels * hp * wp, 0.0f);
-  for (std::size_t c = 0; c < channels; ++c) {
-    float* out = planes + c * hp * wp;
-    for (std::size_t u = 0; u < kh; ++u) {
-      for (std::size_t v = 0; v < kw; ++v) {
-        const float* src = cols + ((c * kh + u) * kw + v) * plane;
-        for (std::size_t i = 0; i < ho; ++i, src += wo) {
-          float* dst = out + (i + u) * wp + v;
-          for (std::size_t j = 0; j < wo; ++j) dst[j] += src[j];
-        }
-      }
-    }
-  }
-}
-
-void max_pool_2x2_portable(const float* x, std::size_t planes, std::size_t h, std::size_t w,
-                           float* y, std::uint32_t* argmax) {
-  const std::size_t ho = h / 2, wo = w / 2;
-  for (std::size_t plane = 0; plane < planes; ++plane, x += h * w) {
-    for (std::size_t i = 0; i < ho; ++i) {
-      const float* top = x + 2 * i * w;
-      const float* bottom = top + w;
-      for (std::size_t j = 0; j < wo; ++j) {
-        // Taps in row-major order; strict > keeps the first maximum.
-        const float a = top[2 * j], b = top[2 * j + 1], c = bottom[2 * j], d = bottom[2 * j + 1];
-        float best = a;
-        std::uint32_t tap = 0;
-        keep_larger(b, 1u, best, tap);
-        keep_larger(c, 2u, best, tap);
-        keep_larger(d, 3u, best, tap);
-        *y++ = best;
-        *argmax++ = static_cast<std::uint32_t>((2 * i + (tap >> 1)) * w + 2 * j + (tap & 1));
-      }
-    }
-  }
-}
-
 #ifdef TINYTORCH_ROWS_AVX512
 
 // Lanes [lo, hi) of a 16-lane mask (empty when hi <= lo).
@@ -215,12 +175,11 @@ __attribute__((target("avx2"))) inline __m256 split(__m256 lo, __m256 hi) {
 // rows of 16 inputs split into even and odd columns, the taps compared in row-major order
 // with the ordered greater-than. A row's last windows, when they are not a whole 8, are done
 // again as the row's last 8 (the same values are written twice); rows of fewer than 8
-// windows go through the plain loop. Every load is inside the input's rows.
+// windows are left to the caller. Every load is inside the input's rows.
 __attribute__((target("avx2"))) void max_pool_2x2_avx2(const float* x, std::size_t planes,
                                                        std::size_t h, std::size_t w, float* y,
                                                        std::uint32_t* argmax) {
   const std::size_t ho = h / 2, wo = w / 2;
-  if (wo < 8) return max_pool_2x2_portable(x, planes, h, w, y, argmax);
   const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
   for (std::size_t plane = 0; plane < planes; ++plane, x += h * w) {
     for (std::size_t i = 0; i < ho; ++i, y += wo, argmax += wo) {
@@ -259,7 +218,7 @@ __attribute__((target("avx2"))) void max_pool_2x2_avx2(const float* x, std::size
 // col2im on AVX2, as the AVX-512 kernel does it, 8 columns at a time: the lanes whose source
 // column exists are loaded (vmaskmovps reads nothing in the others, which stay 0) and added in
 // (u, v) order. Adding a 0 changes nothing here (a sum that starts at +0 is never −0), so the
-// floats are the portable kernel's. A row's last, partial piece is stored through a buffer:
+// floats are those of the plain loops (tests/kernels compares them bit for bit). A row's last, partial piece is stored through a buffer:
 // AMD's masked stores are slow.
 __attribute__((target("avx2"))) void col2im_rows_avx2(const float* cols, std::size_t channels,
                                                       std::size_t kh, std::size_t kw,
@@ -344,29 +303,42 @@ void copy_rows(const float* src, std::size_t src_stride, std::size_t rows, std::
   copy_rows_portable(src, src_stride, rows, width, dst);
 }
 
-void col2im_rows(const float* cols, std::size_t channels, std::size_t kh, std::size_t kw,
+bool col2im_rows(const float* cols, std::size_t channels, std::size_t kh, std::size_t kw,
                  std::size_t ho, std::size_t wo, float* planes) {
-  if (channels == 0 || kh == 0 || kw == 0) return;
+  if (channels == 0 || kh == 0 || kw == 0) return true;
   if (ho == 0 || wo == 0) {  // no columns: the planes [Ho + kh − 1, Wo + kw − 1] are zeros
     std::fill(planes, planes + channels * (ho + kh - 1) * (wo + kw - 1), 0.0f);
-    return;
+    return true;
   }
 #ifdef TINYTORCH_ROWS_AVX512
-  if (avx512_in_use()) return col2im_rows_avx512(cols, channels, kh, kw, ho, wo, planes);
-  if (avx2_in_use()) return col2im_rows_avx2(cols, channels, kh, kw, ho, wo, planes);
+  if (avx512_in_use()) {
+    col2im_rows_avx512(cols, channels, kh, kw, ho, wo, planes);
+    return true;
+  }
+  if (avx2_in_use()) {
+    col2im_rows_avx2(cols, channels, kh, kw, ho, wo, planes);
+    return true;
+  }
 #endif
-  col2im_rows_portable(cols, channels, kh, kw, ho, wo, planes);
+  return false;
 }
 
-void max_pool_2x2(const float* x, std::size_t planes, std::size_t h, std::size_t w, float* y,
+bool max_pool_2x2(const float* x, std::size_t planes, std::size_t h, std::size_t w, float* y,
                   std::uint32_t* argmax) {
 #ifdef TINYTORCH_ROWS_AVX512
   // The vector kernels' indices are 32-bit lanes: planes of up to 2³¹ values.
   const bool fits = h * w < (std::size_t{1} << 31);
-  if (fits && avx512_in_use()) return max_pool_2x2_avx512(x, planes, h, w, y, argmax);
-  if (fits && avx2_in_use()) return max_pool_2x2_avx2(x, planes, h, w, y, argmax);
+  if (fits && avx512_in_use()) {
+    max_pool_2x2_avx512(x, planes, h, w, y, argmax);
+    return true;
+  }
+  // The AVX2 kernel does 8 windows at a time: narrower rows are left to the caller.
+  if (fits && w / 2 >= 8 && avx2_in_use()) {
+    max_pool_2x2_avx2(x, planes, h, w, y, argmax);
+    return true;
+  }
 #endif
-  max_pool_2x2_portable(x, planes, h, w, y, argmax);
+  return false;
 }
 
 const char* rows_kernel() {

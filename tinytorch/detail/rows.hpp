@@ -21,13 +21,14 @@ namespace tinytorch::detail {
 void copy_rows(const float* src, std::size_t src_stride, std::size_t rows, std::size_t width,
                float* dst);
 
-/// col2im for stride 1, one image: for each of `channels` planes [Ho + kh − 1, Wo + kw − 1],
+/// col2im for stride 1, one image, on the CPU's vector units: for each of `channels` planes
+/// [Ho + kh − 1, Wo + kw − 1],
 ///   plane[c, y, x] = Σ_{u, v} cols[(c·kh + u)·kw + v, (y − u)·Wo + (x − v)]
 /// over the taps (u, v) whose row y − u < Ho and column x − v < Wo exist, added in (u, v)
-/// order starting from 0 (so every kernel gives the same floats). Overwrites the planes.
-/// The portable kernel adds each tap's rows into the zeroed planes; the AVX-512 and AVX2 ones
-/// build each output row in registers from masked loads of the taps' rows, and store it once.
-void col2im_rows(const float* cols, std::size_t channels, std::size_t kh, std::size_t kw,
+/// order starting from 0. Overwrites the planes and returns true; returns false, writing
+/// nothing, where there is no vector kernel (the caller, the col2im exercise of module 09,
+/// then runs its own loops, which give the same floats). tests/kernels compares them.
+bool col2im_rows(const float* cols, std::size_t channels, std::size_t kh, std::size_t kw,
                  std::size_t ho, std::size_t wo, float* planes);
 
 /// if (value > best) { best = value; index = candidate; } — strict >, so that the first maximum
@@ -42,16 +43,18 @@ inline void keep_larger(float value, Index candidate, float& best, Index& index)
 }
 
 /// Max pooling with 2×2 windows, stride 2, no padding, over `planes` planes x [H, W] into
-/// y [H/2, W/2] each: the first maximum of each window in row-major order (strict >), and in
-/// argmax its index within the input plane. The AVX-512 kernel does 16 windows at a time, the
-/// AVX2 one 8.
-void max_pool_2x2(const float* x, std::size_t planes, std::size_t h, std::size_t w, float* y,
+/// y [H/2, W/2] each, on the CPU's vector units: the first maximum of each window in row-major
+/// order (strict >), and in argmax its index within the input plane. Returns false, writing
+/// nothing, where no vector kernel fits (no AVX2, or rows of fewer than 8 windows on AVX2):
+/// the caller, the max_pool2d exercise of module 09, then runs its own loops.
+bool max_pool_2x2(const float* x, std::size_t planes, std::size_t h, std::size_t w, float* y,
                   std::uint32_t* argmax);
 
 /// The implementation in use: "avx512", "avx2" or "portable".
 const char* rows_kernel();
 
-/// Tests: run the portable loops even where AVX-512 is there (true), or go back to the CPU's best.
+/// Tests: no vector kernels even where the CPU has them (true: copy_rows runs plain loops,
+/// col2im_rows and max_pool_2x2 return false), or go back to the CPU's best.
 void use_portable_rows(bool portable);
 
 /// Tests: the AVX2 kernels even where AVX-512 is there (the portable ones without AVX2); undone

@@ -1,11 +1,14 @@
 #include "runner.hpp"
 
+#include <chrono>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include "error.hpp"
 #include "process.hpp"
@@ -62,20 +65,14 @@ std::string stub_message(const std::string& failure) {
   return text;
 }
 
-// The failure without GoogleTest's "file:line" first line, at most three lines.
-std::string short_failure(const std::string& failure) {
+// The whole failure, every assertion of the test, without empty lines: the line that says
+// what went wrong is often the last one ("input 0 element 0: autograd 0.11 vs numerical -0.11").
+std::string whole_failure(const std::string& failure) {
   std::istringstream in(failure);
   std::string line, out;
-  int kept = 0;
-  bool first = true;
-  while (std::getline(in, line) && kept < 3) {
-    if (first && std::regex_match(line, std::regex(R"(.*:\d+$)"))) {
-      first = false;
-      continue;
-    }
-    first = false;
-    if (line.empty()) continue;
-    out += (kept++ ? " | " : "") + line;
+  while (std::getline(in, line)) {
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    out += (out.empty() ? "" : "\n") + line;
   }
   return out;
 }
@@ -106,7 +103,7 @@ TestResult classify(const std::string& name, const json& test) {
   for (const json& f : test["failures"]) all += undo_byte_escapes(f.value("failure", "")) + "\n";
   const std::string stub = stub_message(all);
   if (!stub.empty()) return {name, Outcome::not_implemented, stub};
-  return {name, Outcome::failed, short_failure(all)};
+  return {name, Outcome::failed, whole_failure(all)};
 }
 
 std::vector<TestResult> parse_report(const fs::path& report) {
@@ -124,7 +121,11 @@ std::vector<TestResult> parse_report(const fs::path& report) {
 }
 
 std::vector<std::string> list_tests(const fs::path& binary, const fs::path& log) {
-  run({binary.string(), kModuleTests, "--gtest_list_tests"}, binary.parent_path(), log, 120);
+  std::error_code ec;
+  fs::remove(log, ec);
+  const ProcessResult r =
+      run({binary.string(), kModuleTests, "--gtest_list_tests"}, binary.parent_path(), log, 120);
+  if (!r.ok()) return {};
   std::ifstream in(log);
   std::vector<std::string> names;
   std::string suite;
@@ -157,6 +158,50 @@ std::string compiler_errors(const fs::path& log) {
   return out.empty() ? tail(log, 30) : out;
 }
 
+// Ninja's "[12/125] Building ..." lines, shown on stderr once a build has run for a few
+// seconds: the first build of a copy takes minutes, and silence looks like a hang. On a
+// terminal one line is redrawn; otherwise a line is printed every tenth of the way.
+class BuildProgress {
+ public:
+  explicit BuildProgress(fs::path log)
+      : log_(std::move(log)), start_(std::chrono::steady_clock::now()) {}
+
+  void show() {
+    if (std::chrono::steady_clock::now() - start_ < std::chrono::seconds(3)) return;
+    std::size_t done = 0, total = 0;
+    if (!last_step(done, total) || total == 0) return;
+    if (::isatty(STDERR_FILENO)) {
+      fmt::print(stderr, "\r  building: {}/{} steps", done, total);
+      shown_ = true;
+    } else if (done * 10 / total > printed_tenths_) {
+      printed_tenths_ = done * 10 / total;
+      fmt::print(stderr, "  building: {}/{} steps\n", done, total);
+    }
+  }
+  void done() {
+    if (shown_) fmt::print(stderr, "\r\033[K");
+  }
+
+ private:
+  bool last_step(std::size_t& done, std::size_t& total) const {
+    static const std::regex step(R"(\[(\d+)/(\d+)\])");
+    std::ifstream in(log_);
+    std::string line, last;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line[0] == '[') last = line;
+    }
+    std::smatch m;
+    if (!std::regex_search(last, m, step)) return false;
+    done = std::stoul(m[1]);
+    total = std::stoul(m[2]);
+    return true;
+  }
+  fs::path log_;
+  std::chrono::steady_clock::time_point start_;
+  std::size_t printed_tenths_ = 0;
+  bool shown_ = false;
+};
+
 }  // namespace
 
 fs::path Runner::work_dir() const {
@@ -166,19 +211,20 @@ fs::path Runner::work_dir() const {
   return dir;
 }
 
-void Runner::configure() {
+void Runner::configure(const std::vector<std::string>& extra) {
   if (configured_) return;
   std::error_code ec;
   if (!fs::exists(project_.build_dir / "CMakeCache.txt", ec)) {
     fmt::print(stderr, "tito: configuring {} (first run only)...\n", project_.build_dir.string());
     fs::create_directories(project_.build_dir, ec);
     const fs::path log = project_.build_dir / "tito-configure.log";
-    const std::vector<std::string> cmd =
-        project_.build_dir == project_.root / "build"
+    std::vector<std::string> cmd =
+        project_.build_dir == project_.root / "build" && extra.empty()
             ? std::vector<std::string>{"cmake", "--preset", "default"}
             : std::vector<std::string>{
                   "cmake", "-S",    project_.root.string(),      "-B", project_.build_dir.string(),
                   "-G",    "Ninja", "-DCMAKE_BUILD_TYPE=Release"};
+    cmd.insert(cmd.end(), extra.begin(), extra.end());
     const ProcessResult r = run(cmd, project_.root, log);
     if (!r.ok()) {
       throw Error(fmt::format("configuring the build failed ({}); the log ends with:\n{}",
@@ -192,8 +238,10 @@ std::string Runner::build(const std::vector<std::string>& targets) {
   configure();
   std::vector<std::string> cmd{"cmake", "--build", project_.build_dir.string(), "--target"};
   cmd.insert(cmd.end(), targets.begin(), targets.end());
-  const fs::path log = work_dir() / "build.log";
-  const ProcessResult r = run(cmd, project_.root, log);
+  const fs::path log = build_log();
+  BuildProgress progress(log);
+  const ProcessResult r = run(cmd, project_.root, log, 0, [&] { progress.show(); });
+  progress.done();
   return r.ok() ? "" : compiler_errors(log);
 }
 
@@ -214,38 +262,66 @@ std::vector<ModuleRun> Runner::run_modules(const std::vector<int>& numbers) {
   return runs;
 }
 
+// The results in the order of `names`, the tests the program lists: a test the report lacks
+// (the program stopped before it, or something removed it) did not pass.
+std::vector<TestResult> in_listed_order(const std::vector<std::string>& names,
+                                        const std::vector<TestResult>& reported) {
+  std::map<std::string, const TestResult*> by_name;
+  for (const TestResult& t : reported) by_name.emplace(t.name, &t);
+  std::vector<TestResult> out;
+  for (const std::string& name : names) {
+    const auto it = by_name.find(name);
+    out.push_back(it != by_name.end() ? *it->second
+                                      : TestResult{name, Outcome::failed, "the test did not run"});
+  }
+  return out;
+}
+
 ModuleRun Runner::run_tests(const CourseModule& m) {
   const fs::path binary = project_.build_dir / "tests" / ("test_" + m.name);
+  const std::vector<std::string> names = list_tests(binary, work_dir() / (m.name + ".list"));
+  if (names.empty())
+    return {m, {}, fmt::format("{} lists no tests (does it run?)", binary.string())};
   const fs::path report = work_dir() / (m.name + ".json");
   std::error_code ec;
   fs::remove(report, ec);
   const ProcessResult r =
       run({binary.string(), kModuleTests, "--gtest_output=json:" + report.string()},
-          binary.parent_path(), work_dir() / (m.name + ".log"), 900);
+          binary.parent_path(), work_dir() / (m.name + ".log"), limits_.program_seconds);
   std::vector<TestResult> results = parse_report(report);
   if (results.empty() || r.signal || r.timed_out) {
     // A crash (a student's segfault) or a hang ends the whole program: run each test alone.
-    results = run_each_test(binary, m);
+    return {m, run_each_test(binary, m, names), ""};
   }
-  if (results.empty())
-    return {m, {}, fmt::format("{} did not run ({})", binary.string(), r.describe())};
-  return {m, results, ""};
+  return {m, in_listed_order(names, results), ""};
 }
 
-std::vector<TestResult> Runner::run_each_test(const fs::path& binary, const CourseModule& m) {
+std::vector<TestResult> Runner::run_each_test(const fs::path& binary, const CourseModule& m,
+                                              const std::vector<std::string>& names) {
   std::vector<TestResult> results;
   const fs::path report = work_dir() / (m.name + ".one.json");
-  for (const std::string& name : list_tests(binary, work_dir() / (m.name + ".list"))) {
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration<double>(limits_.budget_seconds);
+  for (const std::string& name : names) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      results.push_back({name, Outcome::failed,
+                         fmt::format("not run: the module's tests ran out of their {:.0f} s",
+                                     limits_.budget_seconds)});
+      continue;
+    }
     std::error_code ec;
     fs::remove(report, ec);
     const ProcessResult r =
         run({binary.string(), "--gtest_filter=" + name, "--gtest_output=json:" + report.string()},
-            binary.parent_path(), work_dir() / (m.name + ".one.log"), 120);
+            binary.parent_path(), work_dir() / (m.name + ".one.log"), limits_.test_seconds);
     std::vector<TestResult> one = parse_report(report);
     if (one.size() == 1 && !r.signal && !r.timed_out) {
       results.push_back(one.front());
     } else {
-      results.push_back({name, Outcome::failed, r.describe()});
+      results.push_back({name, Outcome::failed,
+                         r.timed_out ? fmt::format("timed out after {:.0f} s (an endless loop?)",
+                                                   limits_.test_seconds)
+                                     : r.describe()});
     }
   }
   return results;

@@ -16,6 +16,5 @@ int cmd_status(const Project& project);
 int cmd_complete(const Project& project, const std::string& module);
 int cmd_milestone_run(const Project& project, const std::string& milestone,
                       const std::vector<std::string>& flags);
-int cmd_grade(const Project& project, const std::string& csv_path);
 
 }  // namespace tito

@@ -56,7 +56,8 @@ class Redirect {
 }  // namespace
 
 ProcessResult run(const std::vector<std::string>& argv, const fs::path& cwd,
-                  const std::optional<fs::path>& log, double timeout_seconds) {
+                  const std::optional<fs::path>& log, double timeout_seconds,
+                  const std::function<void()>& tick) {
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -74,7 +75,12 @@ ProcessResult run(const std::vector<std::string>& argv, const fs::path& cwd,
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::duration<double>(timeout_seconds > 0 ? timeout_seconds : 1e9);
   int status = 0;
+  auto next_tick = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
   while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (tick && std::chrono::steady_clock::now() > next_tick) {
+      tick();
+      next_tick += std::chrono::milliseconds(500);
+    }
     if (std::chrono::steady_clock::now() > deadline) {
       ::kill(-pid, SIGKILL);
       ::waitpid(pid, &status, 0);

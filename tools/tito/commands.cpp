@@ -63,8 +63,31 @@ std::string module_list(const std::vector<int>& numbers) {
   return out.empty() ? "none" : out;
 }
 
+// "09_spatial: conv2d_reference: <hint>" -> "09_spatial: conv2d_reference".
+std::string exercise_of(const std::string& stub_message) {
+  const auto first = stub_message.find(": ");
+  const auto second = first == std::string::npos ? first : stub_message.find(": ", first + 2);
+  return second == std::string::npos ? stub_message : stub_message.substr(0, second);
+}
+
+// Every line of a failure, indented under its test.
+std::string indented(const std::string& text) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    out += "      " + text.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  return out;
+}
+
+// Passing and failing tests one by one, with the whole failure message; the tests that stop at
+// a stub grouped by the exercise they wait on (one stub can hold back a hundred tests).
 void print_tests(const ModuleRun& run) {
   fmt::print("module {} · {} tests\n", run.module.name, run.tests.size());
+  std::vector<std::string> order;  // exercises in the order their first test appears
+  std::map<std::string, std::vector<const TestResult*>> waiting;
   for (const TestResult& t : run.tests) {
     switch (t.outcome) {
       case Outcome::passed:
@@ -73,20 +96,35 @@ void print_tests(const ModuleRun& run) {
       case Outcome::skipped:
         fmt::print("  {} {} (skipped)\n", mark(t.outcome), t.name);
         break;
-      case Outcome::not_implemented:
-        fmt::print("  {} {}  not implemented: {}\n", mark(t.outcome), t.name, t.message);
+      case Outcome::not_implemented: {
+        auto& tests = waiting[exercise_of(t.message)];
+        if (tests.empty()) order.push_back(exercise_of(t.message));
+        tests.push_back(&t);
         break;
+      }
       case Outcome::failed:
-        fmt::print("  {} {}  failed: {}\n", mark(t.outcome), t.name, t.message);
+        fmt::print("  {} {}  failed:\n{}", mark(t.outcome), t.name, indented(t.message));
         break;
     }
+  }
+  for (const std::string& exercise : order) {
+    const auto& tests = waiting[exercise];
+    fmt::print("  {} {} is not implemented yet; {} test{} wait{} on it\n", mark(Outcome::not_implemented),
+               exercise, tests.size(), tests.size() == 1 ? "" : "s", tests.size() == 1 ? "s" : "");
+    fmt::print("      hint: {}\n", tests.front()->message.substr(
+                                      std::min(exercise.size() + 2, tests.front()->message.size())));
+    for (std::size_t i = 0; i < tests.size() && i < 3; ++i)
+      fmt::print("      {}\n", tests[i]->name);
+    if (tests.size() > 3) fmt::print("      … and {} more\n", tests.size() - 3);
   }
 }
 
 void print_summary(const ModuleRun& run) {
   const std::size_t stubs = run.count(Outcome::not_implemented);
-  fmt::print("{} passed, {} failed{}\n", run.passed(), run.failed(),
-             stubs ? fmt::format(" ({} not implemented)", stubs) : "");
+  const std::size_t skipped = run.count(Outcome::skipped);
+  fmt::print("{} passed, {} failed{}{}\n", run.passed(), run.failed(),
+             stubs ? fmt::format(" ({} not implemented)", stubs) : "",
+             skipped ? fmt::format(", {} skipped", skipped) : "");
 }
 
 void require_built(const ModuleRun& run) {
@@ -100,27 +138,51 @@ fs::path progress_path(const Project& p) {
   return p.root / ".tito" / "progress.json";
 }
 
-std::map<std::string, std::string> completed_dates(const Project& p) {
+// One section of progress.json: "completed" (modules) or "milestones" (run once unlocked),
+// each a map from "NN" to the date.
+std::map<std::string, std::string> recorded_dates(const Project& p, const char* section) {
   std::map<std::string, std::string> out;
   std::ifstream in(progress_path(p));
   if (!in) return out;
   const nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
-  if (doc.is_discarded() || !doc.contains("completed") || !doc["completed"].is_object()) return out;
-  for (const auto& [module, date] : doc["completed"].items()) {
-    if (date.is_string()) out[module] = date.get<std::string>();
+  if (doc.is_discarded() || !doc.contains(section) || !doc[section].is_object()) return out;
+  for (const auto& [key, date] : doc[section].items()) {
+    if (date.is_string()) out[key] = date.get<std::string>();
   }
   return out;
 }
 
-void record_completion(const Project& p, const CourseModule& m) {
-  auto dates = completed_dates(p);
+std::map<std::string, std::string> completed_dates(const Project& p) {
+  return recorded_dates(p, "completed");
+}
+
+void record_date(const Project& p, const char* section, int number) {
+  nlohmann::json doc;
+  for (const char* s : {"completed", "milestones"}) doc[s] = recorded_dates(p, s);
   char today[16];
   const std::time_t now = std::time(nullptr);
   std::strftime(today, sizeof today, "%Y-%m-%d", std::localtime(&now));
-  dates[two_digits(m.number)] = today;
-  nlohmann::json doc;
-  doc["completed"] = dates;
+  doc[section][two_digits(number)] = today;
   write_file_atomically(progress_path(p), doc.dump(2) + "\n");
+}
+
+void record_completion(const Project& p, const CourseModule& m) {
+  record_date(p, "completed", m.number);
+}
+
+// Modules a student copy was handed solved (its .tito/release.json): nothing to complete.
+std::vector<int> kept_modules(const Project& p) {
+  std::ifstream in(p.root / ".tito" / "release.json");
+  const nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
+  std::vector<int> kept;
+  if (doc.is_discarded() || !doc.contains("kept") || !doc["kept"].is_array()) return kept;
+  for (const auto& m : doc["kept"]) {
+    try {
+      if (m.is_string()) kept.push_back(parse_module(m.get<std::string>()).number);
+    } catch (const Error&) {
+    }
+  }
+  return kept;
 }
 
 // ---- milestones ---------------------------------------------------------------------------
@@ -159,23 +221,26 @@ std::vector<int> all_module_numbers() {
 }
 
 std::string next_step(const std::vector<ModuleRun>& runs,
-                      const std::map<std::string, std::string>& dates) {
+                      const std::map<std::string, std::string>& dates,
+                      const std::vector<int>& kept) {
   for (const ModuleRun& r : runs) {
     const std::string nn = two_digits(r.module.number);
+    const bool handed_out = std::find(kept.begin(), kept.end(), r.module.number) != kept.end();
+    if (handed_out && r.state() == ModuleState::done) continue;
     switch (r.state()) {
       case ModuleState::does_not_build:
-        return "fix the build errors (tito test " + nn + " shows them)";
+        return "fix the build errors (./tito test " + nn + " shows them)";
       case ModuleState::not_started:
       case ModuleState::in_progress:
         return fmt::format(
-            "write the exercises of module {} (docs/modules/{}.md), then: tito test {}", nn,
+            "write the exercises of module {} (docs/modules/{}.md), then: ./tito test {}", nn,
             r.module.name, nn);
       case ModuleState::done:
-        if (!dates.count(nn)) return "tito complete " + nn;
+        if (!dates.count(nn)) return "./tito complete " + nn;
         break;
     }
   }
-  return "tito milestone run 04   (every module is done)";
+  return "./tito milestone run 04   (every module is done)";
 }
 
 }  // namespace
@@ -186,7 +251,7 @@ int cmd_release(const Project& project, const ReleaseOptions& options) {
   const std::size_t stubs = release_student_copy(project, options);
   fmt::print("wrote a student copy to {}: {} exercises are stubs, modules kept: {}\n",
              fs::absolute(options.target).string(), stubs, module_list(options.keep));
-  fmt::print("students: cd {} && tito status\n", options.target.string());
+  fmt::print("students: cd {} && ./tito status\n", options.target.string());
   return 0;
 }
 
@@ -222,7 +287,7 @@ int cmd_status(const Project& project) {
                module_list(ms.needs),
                missing.empty() ? "unlocked" : "locked (missing " + module_list(missing) + ")");
   }
-  fmt::print("\nnext: {}\n", next_step(runs, dates));
+  fmt::print("\nnext: {}\n", next_step(runs, dates, kept_modules(project)));
   for (const ModuleRun& r : runs) {
     if (!r.problem.empty()) {
       fmt::print("\n{}\n", r.problem);
@@ -241,20 +306,21 @@ int cmd_complete(const Project& project, const std::string& module) {
     print_tests(run);
     print_summary(run);
     fmt::print(
-        "module {} is not complete: {} of {} tests fail. Fix them, then run tito complete {} "
+        "module {} is not complete: {} of {} tests fail. Fix them, then run ./tito complete {} "
         "again.\n",
         m.name, run.failed(), run.tests.size(), two_digits(m.number));
     return 1;
   }
-  const bool already = completed_dates(project).count(two_digits(m.number)) > 0;
   record_completion(project, m);
   print_summary(run);
   fmt::print("module {} complete (recorded in .tito/progress.json)\n", m.name);
-  if (already) return 0;
-  // Milestones this module was the last missing piece of run once, in their quick mode.
+  // A milestone this module unlocks runs once, in its quick mode: the first time every module
+  // it needs passes (recorded, so completing another module does not run it again).
+  const auto already_run = recorded_dates(project, "milestones");
   int code = 0;
   for (const Milestone& ms : milestones()) {
     if (std::find(ms.needs.begin(), ms.needs.end(), m.number) == ms.needs.end()) continue;
+    if (already_run.count(two_digits(ms.number))) continue;
     std::vector<int> others;
     for (int n : ms.needs) {
       if (n != m.number) others.push_back(n);
@@ -263,10 +329,16 @@ int cmd_complete(const Project& project, const std::string& module) {
     states[m.number] = ModuleState::done;
     if (!missing_for(ms, states).empty()) continue;
     fmt::print(
-        "\nthis unlocks milestone {} ({} {}); running it in quick mode: tito milestone run "
+        "\nthis unlocks milestone {} ({} {}); running it in quick mode: ./tito milestone run "
         "{} -- --epochs 1 --quiet\n",
         two_digits(ms.number), ms.year, ms.title, two_digits(ms.number));
-    code |= run_milestone_program(runner, ms, {"--epochs", "1", "--quiet"});
+    const int result = run_milestone_program(runner, ms, {"--epochs", "1", "--quiet"});
+    if (result == 0) record_date(project, "milestones", ms.number);
+    fmt::print(
+        "that was a quick run of milestone {} (1 epoch, so its accuracy is not the milestone's); "
+        "the whole run: ./tito milestone run {}\n",
+        two_digits(ms.number), two_digits(ms.number));
+    code |= result;
   }
   return code;
 }
@@ -278,47 +350,12 @@ int cmd_milestone_run(const Project& project, const std::string& milestone,
   const std::vector<int> missing = missing_for(ms, states_of(runner.run_modules(ms.needs)));
   if (!missing.empty()) {
     fmt::print(stderr,
-               "tito: milestone {} ({} {}) is locked: modules {} are not done yet; tito status "
+               "tito: milestone {} ({} {}) is locked: modules {} are not done yet; ./tito status "
                "shows what remains\n",
                two_digits(ms.number), ms.year, ms.title, module_list(missing));
     return 1;
   }
   return run_milestone_program(runner, ms, flags);
-}
-
-int cmd_grade(const Project& project, const std::string& csv_path) {
-  if (!csv_path.empty()) {  // refuse a path we cannot write before running anything
-    const fs::path dir = fs::absolute(csv_path).parent_path();
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec) || ::access(dir.c_str(), W_OK) != 0) {
-      throw Error(fmt::format("cannot write {}: folder {} does not exist or is not writable",
-                              csv_path, dir.string()));
-    }
-  }
-  Runner runner(project);
-  const std::vector<ModuleRun> runs = runner.run_modules(all_module_numbers());
-  std::string csv = "module,name,passed,tests,points,score\n";
-  double total = 0.0;
-  int points = 0;
-  fmt::print("  {:<16} {:>13} {:>7} {:>7}\n", "module", "passed/tests", "points", "score");
-  for (const ModuleRun& r : runs) {
-    const double score = r.tests.empty() ? 0.0
-                                         : r.module.points * static_cast<double>(r.passed()) /
-                                               static_cast<double>(r.tests.size());
-    total += score;
-    points += r.module.points;
-    fmt::print("  {:<16} {:>13} {:>7} {:>7.1f}\n", label(r.module),
-               fmt::format("{}/{}", r.passed(), r.tests.size()), r.module.points, score);
-    csv += fmt::format("{},{},{},{},{},{:.1f}\n", two_digits(r.module.number), r.module.name,
-                       r.passed(), r.tests.size(), r.module.points, score);
-  }
-  fmt::print("  {:<16} {:>13} {:>7} {:>7.1f}\n", "total", "", points, total);
-  csv += fmt::format("total,,,,{},{:.1f}\n", points, total);
-  if (!csv_path.empty()) {
-    write_file_atomically(csv_path, csv);
-    fmt::print("wrote {}\n", csv_path);
-  }
-  return 0;
 }
 
 }  // namespace tito

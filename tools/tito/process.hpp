@@ -2,6 +2,7 @@
 // limit, and an exit status that says whether the program crashed.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,9 +20,11 @@ struct ProcessResult {
 };
 
 /// Runs argv[0] (looked up in PATH) in `cwd`. With a log, stdout and stderr go there;
-/// without, they stay on the terminal. A run over `timeout_seconds` is killed.
+/// without, they stay on the terminal. A run over `timeout_seconds` is killed, with every
+/// process it started. `tick`, if given, is called about twice a second while it runs.
 ProcessResult run(const std::vector<std::string>& argv, const fs::path& cwd,
-                  const std::optional<fs::path>& log, double timeout_seconds = 0);
+                  const std::optional<fs::path>& log, double timeout_seconds = 0,
+                  const std::function<void()>& tick = {});
 
 /// The last `count` lines of a file (for build errors).
 std::string tail(const fs::path& file, std::size_t count);

@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "course.hpp"
 #include "error.hpp"
+#include "grade.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -43,9 +44,20 @@ int main(int argc, char** argv) {
   ms_run->add_option("milestone", milestone, "milestone number, 01..04")->required();
   ms_run->add_option("flags", flags, "flags for the program, after --");
 
-  std::string csv;
-  CLI::App* grade = app.add_subcommand("grade", "score every module by the course's points");
-  grade->add_option("--csv", csv, "also write the scores to this CSV file");
+  tito::GradeOptions grading;
+  std::string graded_kept;
+  CLI::App* grade = app.add_subcommand(
+      "grade", "score student copies with this tree's tests (run it in the teacher's tree)");
+  grade->add_option("copies", grading.copies, "a student copy, or a folder of student copies")
+      ->required();
+  grade->add_option("--csv", grading.csv, "write one row per student to this CSV file");
+  grade->add_option("--kept", graded_kept,
+                    "modules handed out solved (default: what each copy's release recorded)");
+  grade->add_flag("--count-kept", grading.count_kept,
+                  "kept modules score like the others (by default they count for nothing)");
+  grade->add_option("--time-limit", grading.time_limit,
+                    "seconds one module's tests may run (default 300)")
+      ->check(CLI::Range(1.0, 86400.0));
 
   CLI11_PARSE(app, argc, argv);
   try {
@@ -57,7 +69,10 @@ int main(int argc, char** argv) {
     if (*status) return tito::cmd_status(project);
     if (*complete) return tito::cmd_complete(project, module);
     if (*ms_run) return tito::cmd_milestone_run(project, milestone, flags);
-    if (*grade) return tito::cmd_grade(project, csv);
+    if (*grade) {
+      if (!graded_kept.empty()) grading.kept = tito::parse_module_set(graded_kept);
+      return tito::grade_copies(project, grading);
+    }
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "tito: {}\n", e.what());

@@ -15,6 +15,19 @@ struct Project {
   bool is_student_copy() const;
 };
 
+/// The record `tito release` leaves in every copy it writes, relative to the copy's root; it
+/// is the marker that lets `release --force` replace that folder later.
+inline const fs::path release_record_path = fs::path(".tito") / "release.json";
+/// The "written_by" value of that record.
+inline constexpr const char* release_record_writer = "tito release";
+
+/// Why `dir` does not hold a student copy written by `tito release` ("it has no
+/// .tito/release.json", ...), or "" when it does: .tito must be a real folder and
+/// .tito/release.json a regular file (neither a symbolic link) holding the JSON release writes
+/// ({"written_by": "tito release", "kept": [...], "released": "..."}, or the older
+/// {"kept", "released"} record without "written_by").
+std::string student_copy_marker_problem(const fs::path& dir);
+
 /// The project containing `start` (it or a parent); throws tito::Error outside any project.
 Project find_project(const fs::path& start, const std::string& build_dir_option);
 

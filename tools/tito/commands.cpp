@@ -170,22 +170,13 @@ void record_completion(const Project& p, const CourseModule& m) {
   record_date(p, "completed", m.number);
 }
 
-// Modules a student copy was handed solved (its .tito/release.json): nothing to complete.
-std::vector<int> kept_modules(const Project& p) {
-  std::ifstream in(p.root / ".tito" / "release.json");
-  const nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
-  std::vector<int> kept;
-  if (doc.is_discarded() || !doc.contains("kept") || !doc["kept"].is_array()) return kept;
-  for (const auto& m : doc["kept"]) {
-    try {
-      if (m.is_string()) kept.push_back(parse_module(m.get<std::string>()).number);
-    } catch (const Error&) {
-    }
-  }
-  return kept;
-}
-
 // ---- milestones ---------------------------------------------------------------------------
+
+// Modules a student copy was handed solved: nothing to complete there.
+std::vector<int> kept_of(const Project& p) {
+  std::string unused;
+  return p.is_student_copy() ? recorded_kept_modules(p.root.string(), unused) : std::vector<int>{};
+}
 
 std::vector<int> missing_for(const Milestone& ms, const std::map<int, ModuleState>& states) {
   std::vector<int> missing;
@@ -287,7 +278,7 @@ int cmd_status(const Project& project) {
                module_list(ms.needs),
                missing.empty() ? "unlocked" : "locked (missing " + module_list(missing) + ")");
   }
-  fmt::print("\nnext: {}\n", next_step(runs, dates, kept_modules(project)));
+  fmt::print("\nnext: {}\n", next_step(runs, dates, kept_of(project)));
   for (const ModuleRun& r : runs) {
     if (!r.problem.empty()) {
       fmt::print("\n{}\n", r.problem);

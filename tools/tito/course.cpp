@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "error.hpp"
 
@@ -110,6 +112,26 @@ std::vector<int> parse_module_set(const std::string& text) {
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
+}
+
+std::vector<int> recorded_kept_modules(const std::string& copy_dir, std::string& note) {
+  std::ifstream in(copy_dir + "/.tito/release.json");
+  const nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
+  std::vector<int> kept;
+  if (doc.is_discarded() || !doc.contains("kept") || !doc["kept"].is_array()) {
+    note = "no readable .tito/release.json: no module counted as kept (give --kept)";
+    return kept;
+  }
+  for (const auto& m : doc["kept"]) {
+    try {
+      if (m.is_string()) kept.push_back(parse_module(m.get<std::string>()).number);
+    } catch (const Error&) {
+      note = "a kept module in .tito/release.json is not a module number: ignored";
+    }
+  }
+  std::sort(kept.begin(), kept.end());
+  kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
+  return kept;
 }
 
 const Milestone& parse_milestone(const std::string& text) {

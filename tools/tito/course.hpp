@@ -35,6 +35,9 @@ const CourseModule& parse_module(const std::string& text);
 std::optional<CourseModule> module_named(const std::string& name);
 /// "01-04", "1,3,5", "01-04,06", "none" -> module numbers; throws tito::Error otherwise.
 std::vector<int> parse_module_set(const std::string& text);
+/// The modules a student copy was handed solved, as its `tito release` recorded them in
+/// <copy>/.tito/release.json (sorted). `note` says why none or not all could be read.
+std::vector<int> recorded_kept_modules(const std::string& copy_dir, std::string& note);
 /// The milestone for "4" or "04".
 const Milestone& parse_milestone(const std::string& text);
 

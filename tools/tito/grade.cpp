@@ -55,27 +55,6 @@ std::vector<Student> find_students(const fs::path& path) {
   return students;
 }
 
-// The modules the copy's release kept (handed out solved), from its .tito/release.json.
-std::vector<int> recorded_kept(const fs::path& copy, std::string& note) {
-  std::ifstream in(copy / ".tito" / "release.json");
-  const nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
-  std::vector<int> kept;
-  if (doc.is_discarded() || !doc.contains("kept") || !doc["kept"].is_array()) {
-    note = "no readable .tito/release.json: no module counted as kept (give --kept)";
-    return kept;
-  }
-  for (const auto& m : doc["kept"]) {
-    try {
-      if (m.is_string()) kept.push_back(parse_module(m.get<std::string>()).number);
-    } catch (const Error&) {
-      note = "a kept module in .tito/release.json is not a module number: ignored";
-    }
-  }
-  std::sort(kept.begin(), kept.end());
-  kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
-  return kept;
-}
-
 // ---- the student's answers ------------------------------------------------------------------
 
 // The body lines of every region of one of the student's files, by "module name". Markers are
@@ -217,7 +196,7 @@ class Grader {
   StudentGrade grade(const Student& student) {
     StudentGrade g{student, {}, std::vector<ModuleGrade>(modules().size()), "", {}, 0.0, 0};
     std::string kept_note;
-    g.kept = options_.kept ? *options_.kept : recorded_kept(student.dir, kept_note);
+    g.kept = options_.kept ? *options_.kept : recorded_kept_modules(student.dir.string(), kept_note);
     if (!kept_note.empty()) g.notes.push_back(kept_note);
     for (int n : g.kept) modules_grade(g, n).kept = true;
     fmt::print("\ngrading {} ({})\n", student.name, student.dir.string());

@@ -1,6 +1,7 @@
 #include "grade.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -432,6 +433,7 @@ int grade_copies(const Project& teacher, const GradeOptions& options) {
   const bool all_complete = std::all_of(grades.begin(), grades.end(),
                                         [](const StudentGrade& g) { return g.complete(); });
   if (!all_complete) {
+    std::fflush(stdout);  // the table first, then the summary
     fmt::print(stderr,
                "tito: some code did not build or a copy could not be graded (see above); those "
                "modules scored 0\n");

@@ -62,9 +62,8 @@ __attribute__((target("avx512f"))) void col2im_rows_avx512(const float* cols, st
 // 16 windows at a time: two rows of 32 inputs are split into their even and odd columns (the
 // windows' four taps), and the taps are compared in row-major order with the ordered
 // greater-than (false for NaN), exactly as keep_larger does one window. The inputs are read
-// with whole 16-float loads wherever the input goes on for that long: on this project's
-// benchmark CPU, masked loads of data that is not in the cache made a batch of 1,000 images
-// pool 1.7× slower than the scalar loop.
+// with whole 16-float loads wherever the input goes on for that long: on AMD's cores, masked
+// loads of data that is not in the cache are slow enough to lose to the scalar loop.
 __attribute__((target("avx512f"))) void max_pool_2x2_avx512(const float* x, std::size_t planes,
                                                             std::size_t h, std::size_t w, float* y,
                                                             std::uint32_t* argmax) {

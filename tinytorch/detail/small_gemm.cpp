@@ -251,10 +251,9 @@ void transpose(const float* b, std::size_t n, std::size_t k, float* bt) {
 // k is 12 FMAs on 12 accumulators, nothing to add across lanes at the end) rather than as dot
 // products. The broadcast kernel needs columns to fill its vectors; the copy must stay cheap
 // (at most 16 KB, half an L1 cache). A function of N and K only, so that a caller cutting the
-// rows of A into blocks gets the same floats as with the whole. Measured on Zen 3: LeNet-5's
-// dWᵀ [150, 100]·[100, 16] takes 6.3 µs this way, the copy included, against 9.6 µs as dot
-// products; its first layer's [25, 784]·[784, 6] (six columns, long rows) stays with the dot
-// products (2.8 µs).
+// rows of A into blocks gets the same floats as with the whole. LeNet-5's second-layer dWᵀ
+// [150, 100]·[100, 16] goes this way (faster, the copy included: micro_bench ConvProducts);
+// its first layer's [25, 784]·[784, 6] (six columns, long rows) stays with the dot products.
 bool transpose_first(std::size_t n, std::size_t k) {
   return n >= 8 && n * k <= 4096;
 }

@@ -5,9 +5,10 @@
 // [16, 150]·[150, 100] and their gradients). OpenBLAS 0.3.21 has a path for such small
 // products only in its AVX-512 kernels (SkylakeX, Cooperlake, Sapphire Rapids); with the
 // others (Haswell, Zen, …: every AVX2 CPU, and an AVX-512 one told OPENBLAS_CORETYPE=Haswell)
-// it copies both operands into packed panels first, and on a Zen 3 core the packing, and the
-// zeroing of C for β = 0, took a third of the sgemm time of LeNet-5's training. These kernels read
-// the operands where they are:
+// it copies both operands into packed panels first, and for matrices this small the packing
+// (and the zeroing of C for β = 0) costs about as much as the products; micro_bench's
+// ConvProducts prints both (docs/performance.md has the figures). These kernels read the
+// operands where they are:
 //  - op(B) = B (A transposed or not): C rows in blocks of 6, columns in blocks of 16; each
 //    step over k loads 16 floats of a row of B and broadcasts 6 of A: 12 FMAs on 12
 //    registers, the shape of the usual AVX2 sgemm micro-kernel.
@@ -17,6 +18,9 @@
 //    FMA, summed across lanes at the end.
 // Every C entry is summed in a fixed order that depends only on the shapes, so results do not
 // depend on the thread count or on how the caller cuts its work.
+//
+// The reference is OpenBLAS itself (and a product in double): tests/kernels/small_gemm_test.cpp
+// compares these kernels with both, around every block edge and on LeNet-5's shapes.
 #pragma once
 
 #include <cstddef>

@@ -74,6 +74,31 @@ int main(int argc, char** argv) {
                            {{"k", "v"}});
         }));
   write(out / "safetensors" / "empty_header", hand_made("{}", ""));
+  // Names and metadata encodings: a tensor named twice, a metadata key given twice, metadata
+  // that is not UTF-8 (Latin-1 "café"), a NUL and a newline escaped in JSON strings, and a
+  // byte-order mark in front of the header.
+  const std::string entry = R"({"dtype":"F32","shape":[1],"data_offsets":[0,4]})";
+  const std::string one_float = bytes_of<float>({1.0f});
+  write(out / "safetensors" / "duplicate_name",
+        hand_made(R"({"w":)" + entry + R"(,"w":)" + entry + "}", one_float));
+  write(out / "safetensors" / "duplicate_metadata_key",
+        hand_made(R"({"w":)" + entry + R"(,"__metadata__":{"k":"a","k":"b"}})", one_float));
+  write(out / "safetensors" / "metadata_latin1",
+        hand_made(R"({"w":)" + entry + ",\"__metadata__\":{\"note\":\"caf\xe9\"}}", one_float));
+  write(
+      out / "safetensors" / "escaped_nul_and_newline",
+      hand_made(R"({"a\u0000b\nc":)" + entry + R"(,"__metadata__":{"k\u0000":"v\n"}})", one_float));
+  write(out / "safetensors" / "byte_order_mark", hand_made("\xef\xbb\xbf{}", ""));
+
+  // save_metadata: FuzzedDataProvider input. Strings are read from the front, each ended by
+  // "\ " (a backslash and another byte); the counts and floats come from the last bytes.
+  const std::string counts("\x00\x00\x80\x3f\x02\x02", 6);  // float 1.0, 2 metadata, 2 tensors
+  write(out / "save_metadata" / "utf8",
+        std::string("w\\ b\\ note\\ caf\xc3\xa9\\ k\\ v\\ ") + counts);
+  write(out / "save_metadata" / "latin1",
+        std::string("w\\ b\\ note\\ caf\xe9\\ k\\ v\\ ") + counts);
+  write(out / "save_metadata" / "reserved_and_nul",
+        std::string("__metadata__\\ a\0b\\ k\0\\ \n\\ ", 26) + counts);
 
   // weights: save(model) of the harness's model, and one with a tensor it does not have.
   const auto model = fuzz::small_model();

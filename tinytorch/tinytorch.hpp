@@ -15,6 +15,8 @@
 #include <tinytorch/data/datasets.hpp>     // 08
 #include <tinytorch/data/transforms.hpp>   // 08
 #include <tinytorch/core/spatial.hpp>      // 09
+#include <tinytorch/core/batchnorm.hpp>    // 09
+#include <tinytorch/core/models.hpp>       // 09
 #include <tinytorch/io/safetensors.hpp>    // io: tensors to and from files (07 builds on it)
 #include <tinytorch/io/serialize.hpp>      // io: save and load a model's weights
 // clang-format on

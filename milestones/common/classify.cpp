@@ -90,17 +90,16 @@ void report_classifier(const ClassifierLog& log, const Flags& flags) {
   const float train = log.train_accuracy.back(), test = log.test_accuracy.back();
   Table table({"metric", "value"});
   table.add_row({"test accuracy before training", percent(log.initial_test_accuracy)});
-  table.add_row({log.train_sample < log.train_size
-                     ? fmt::format("train accuracy ({} of {} images)", log.train_sample,
-                                   log.train_size)
-                     : std::string("train accuracy"),
+  table.add_row({log.train_sample < log.train_size ? fmt::format("train accuracy ({} of {} images)",
+                                                                 log.train_sample, log.train_size)
+                                                   : std::string("train accuracy"),
                  percent(train)});
   table.add_row({"test accuracy", percent(test)});
   table.add_row({"train-test gap", fmt::format("{:.1f} points ({})", 100.0f * (train - test),
                                                train - test > 0.10f ? "overfitting" : "healthy")});
   table.add_row({"final train loss", fmt::format("{:.4f}", log.train_loss.back())});
-  table.add_row(
-      {"training time", fmt::format("{} for {}", seconds(log.train_seconds), epochs(flags.epochs))});
+  table.add_row({"training time",
+                 fmt::format("{} for {}", seconds(log.train_seconds), epochs(flags.epochs))});
   table.print();
   if (!quiet()) {
     plot("train loss (●) and test loss (◆) per epoch",

@@ -26,8 +26,8 @@ struct Curve {
 /// batches of flags.batch_size from module 08's DataLoader when that is smaller. Logs a line
 /// every `log_every` epochs (with a progress bar on a terminal).
 Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer,
-          const tinytorch::LossFn& loss_fn, const tinytorch::Tensor& x,
-          const tinytorch::Tensor& y, const Flags& flags, int log_every);
+          const tinytorch::LossFn& loss_fn, const tinytorch::Tensor& x, const tinytorch::Tensor& y,
+          const Flags& flags, int log_every);
 
 /// Accuracy of `model` on (x, y) (module 07's accuracy) without recording a graph.
 float evaluate_accuracy(tinytorch::Module& model, const tinytorch::Tensor& x,

@@ -5,6 +5,7 @@
 
 #include <tinytorch/core/activations.hpp>
 #include <tinytorch/core/autograd.hpp>
+#include <tinytorch/core/internal/nodes.hpp>
 #include <tinytorch/core/tensor.hpp>
 
 #include "support/testing.hpp"
@@ -507,6 +508,85 @@ TEST(Autograd, GradcheckLeavesInputsUnchanged) {
   const Tensor before = x.clone();
   (void)gradcheck([](const std::vector<Tensor>& in) { return in[0].exp(); }, {x});
   expect_near(x, before, 0.0f);
+}
+
+}  // namespace
+}  // namespace tinytorch
+
+// ---- a backward rule that returns the wrong thing names itself --------------------------------
+// Given code (the engine): these pass in a student copy too. PyTorch checks the same
+// ("Function MulBackward0 returned an invalid gradient at index 1 - got [2, 3] but expected
+// shape compatible with [3]").
+
+namespace tinytorch {
+namespace {
+
+// A node whose apply() returns whatever the test hands it.
+struct ScriptedBackward : Node {
+  ScriptedBackward(std::vector<Tensor> inputs, std::vector<Array> grads)
+      : Node(std::move(inputs)), grads(std::move(grads)) {}
+  const char* name() const override { return "ScriptedBackward"; }
+  std::vector<Array> apply(const Array&) override { return grads; }
+  std::vector<Array> grads;
+};
+
+Tensor through(std::vector<Tensor> inputs, std::vector<Array> grads, const Shape& out_shape) {
+  return detail::attach(Tensor::zeros(out_shape),
+                        std::make_shared<ScriptedBackward>(std::move(inputs), std::move(grads)));
+}
+
+// backward() with an explicit gradient: no exercise's rule runs before the scripted one.
+void backward_with_ones(Tensor& out) {
+  out.backward(Tensor::ones(out.shape()));
+}
+
+TEST(EngineChecksGiven, AGradientOfTheWrongShapeNamesTheNodeAndTheInput) {
+  Tensor a = Tensor::ones({3, 1}, true), b = Tensor::ones({3, 1}, true);
+  Tensor out = through({a, b}, {xt::ones<float>({3, 1}), xt::ones<float>({2, 3})}, {3, 1});
+  testing::expect_throw_with<ShapeError>(
+      [&] { backward_with_ones(out); },
+      "backward: ScriptedBackward returned a gradient of shape [2, 3] for input 1, which has "
+      "shape [3, 1]");
+  EXPECT_FALSE(a.grad().defined()) << "nothing is accumulated from a rule that failed";
+}
+
+TEST(EngineChecksGiven, ABroadcastGradientAsksWhetherItWasUnbroadcast) {
+  Tensor bias = Tensor::ones({3}, true);
+  Tensor out = through({bias}, {xt::ones<float>({2, 3})}, {2, 3});
+  testing::expect_throw_with<ShapeError>([&] { backward_with_ones(out); },
+                                         "did you unbroadcast the gradient?");
+}
+
+TEST(EngineChecksGiven, GradientsInTheWrongOrderAreCaughtAtTheNode) {
+  Tensor a = Tensor::ones({2, 3}, true), b = Tensor::ones({3}, true);
+  Tensor out = through({a, b}, {xt::ones<float>({3}), xt::ones<float>({2, 3})}, {2, 3});
+  testing::expect_throw_with<ShapeError>(
+      [&] { backward_with_ones(out); },
+      "ScriptedBackward returned a gradient of shape [3] for input 0, which has shape [2, 3]; "
+      "each gradient has the shape of its input (are the gradients in the order of inputs()?)");
+}
+
+TEST(EngineChecksGiven, AWrongNumberOfGradientsNamesTheNode) {
+  Tensor a = Tensor::ones({2}, true), b = Tensor::ones({2}, true);
+  Tensor out = through({a, b}, {xt::ones<float>({2})}, {2});
+  testing::expect_throw_with<std::logic_error>(
+      [&] { backward_with_ones(out); },
+      "backward: ScriptedBackward returned 1 gradient for its 2 inputs; apply() returns one "
+      "gradient per input, in the order of inputs()");
+}
+
+}  // namespace
+}  // namespace tinytorch
+
+namespace tinytorch {
+namespace {
+
+// A stub's exception says what happened before anything else, so that plain ctest output (and
+// a milestone's "error: ..." line) reads "not implemented: ..." and not a bare hint.
+TEST(EngineChecksGiven, AStubSaysNotImplementedFirst) {
+  const NotImplemented stub("05_autograd: sum_backward: g broadcast back to the input's shape");
+  EXPECT_STREQ(stub.what(),
+               "not implemented: 05_autograd: sum_backward: g broadcast back to the input's shape");
 }
 
 }  // namespace

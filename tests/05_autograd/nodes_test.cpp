@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <tinytorch/core/activations.hpp>
+#include <tinytorch/core/internal/nodes.hpp>
 #include <tinytorch/core/autograd.hpp>
 #include <tinytorch/core/layers.hpp>
 #include <tinytorch/core/losses.hpp>

@@ -2,10 +2,12 @@
 // steps, and the SGD momentum accessors used by checkpointing.
 #include <functional>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include <tinytorch/core/optimizers.hpp>
 
+#include "optimizer_fixtures.hpp"
 #include "support/testing.hpp"
 
 namespace tinytorch {
@@ -259,6 +261,56 @@ TEST(OptimizerStateGiven, UndefinedMomentumEntriesStartFromZero) {
   const auto state = opt.get_momentum_state();
   expect_near(state[0], Tensor({1, 1, 1}), 0.0f);
   expect_near(state[1], Tensor::zeros({2, 2}), 0.0f);
+}
+
+}  // namespace
+}  // namespace tinytorch
+
+namespace tinytorch {
+namespace {
+
+// A parameter whose array was swapped for one of another size after the first step: the next
+// step would read past the end of its momentum (or Adam moment) buffers.
+TEST(OptimizerSafety, AParameterReplacedByAnotherShapeIsRefusedAtTheNextStep) {
+  for (int kind = 0; kind < 3; ++kind) {
+    Tensor theta = testing::param_with_grad();
+    std::unique_ptr<Optimizer> optimizer;
+    if (kind == 0) optimizer = std::make_unique<SGD>(std::vector<Tensor>{theta}, 0.1f, 0.9f);
+    if (kind == 1) optimizer = std::make_unique<Adam>(std::vector<Tensor>{theta});
+    if (kind == 2) optimizer = std::make_unique<AdamW>(std::vector<Tensor>{theta});
+    optimizer->step();
+    theta.data() = Tensor::zeros({5}).data();
+    theta.set_grad(Tensor::ones({5}));
+    testing::expect_throw_with<ShapeError>(
+        [&] { optimizer->step(); },
+        fmt::format("{}.step: parameter 0 has shape [5] but its '{}' state has shape [2]: the "
+                    "parameter was replaced by an array of another shape after the first step",
+                    optimizer->name(), kind == 0 ? "momentum" : "m"));
+  }
+}
+
+TEST(OptimizerStateGiven, AStateRemembersWhichOptimizerSavedIt) {
+  Tensor theta({1.0f, 2.0f}, true);
+  EXPECT_EQ(SGD({theta}).state_dict().count("saved_by.SGD"), 1u);
+  EXPECT_EQ(Adam({theta}).state_dict().count("saved_by.Adam"), 1u);
+  EXPECT_EQ(AdamW({theta}).state_dict().count("saved_by.AdamW"), 1u);
+}
+
+// Plain SGD keeps no buffers, so its state used to pass Adam's checks and hand Adam its lr and
+// step count (and so a bias correction for a step it never took).
+TEST(OptimizerStateGiven, AdamRefusesAStateSavedBySgdAndStaysAsItWas) {
+  Tensor theta({1.0f, 2.0f}, true);
+  const OptimizerState sgd_state = SGD({theta}, 0.5f).state_dict();
+  Adam adam({theta}, 1e-3f);
+  testing::expect_throw_with<std::invalid_argument>(
+      [&] { adam.load_state_dict(sgd_state); },
+      "Adam.load_state_dict: the state was saved by SGD, not by Adam; load it into a SGD");
+  EXPECT_FLOAT_EQ(adam.lr(), 1e-3f);
+  EXPECT_EQ(adam.step_count(), 0u);
+  OptimizerState old = Adam({theta}, 0.01f).state_dict();
+  old.erase("saved_by.Adam");  // a state saved before the entry existed still loads
+  adam.load_state_dict(old);
+  EXPECT_FLOAT_EQ(adam.lr(), 0.01f);
 }
 
 }  // namespace

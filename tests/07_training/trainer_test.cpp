@@ -341,3 +341,22 @@ TEST(TrainingAutograd, TenSgdStepsReduceTheErrorOnYEquals2X) {
 
 }  // namespace
 }  // namespace tinytorch
+
+namespace tinytorch {
+namespace {
+
+// An optimizer made over another model's parameters steps that model: this one would train for
+// epochs at a constant loss without a word.
+TEST(TrainerGiven, AnOptimizerOfAnotherModelIsRefused) {
+  Linear model(4, 3), other(4, 3);
+  SGD optimizer(other.parameters(), 0.1f);
+  testing::expect_throw_with<std::invalid_argument>(
+      [&] { Trainer trainer(model, optimizer, cross_entropy); },
+      "Trainer: the optimizer holds none of the model's 2 parameters (was it made with another "
+      "model's parameters()?)");
+  SGD own(model.parameters(), 0.1f);
+  Trainer trainer(model, own, cross_entropy);  // the model's own parameters: fine
+}
+
+}  // namespace
+}  // namespace tinytorch

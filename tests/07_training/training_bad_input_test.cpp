@@ -68,7 +68,9 @@ TEST(CheckpointGiven, AnEmptyPathAMissingFileAndADirectoryAreNamed) {
   SGD opt(model->parameters());
   Trainer trainer(*model, opt, cross_entropy);
   expect_throw_with<std::invalid_argument>([&] { trainer.save_checkpoint(""); },
-                                           "save_safetensors: the path is empty");
+                                           "save_checkpoint: the path is empty");
+  expect_throw_with<std::invalid_argument>([&] { trainer.load_checkpoint(""); },
+                                           "load_checkpoint: the path is empty");
   const std::string missing = dir.file("missing.safetensors");
   expect_throw_with<SerializationError>([&] { trainer.load_checkpoint(missing); },
                                         "load_safetensors: " + missing + ": no such file");
@@ -93,14 +95,14 @@ TEST(CheckpointGiven, SavingOverADirectoryOrBelowAFileGivesTheSystemsReason) {
   std::filesystem::create_directories(std::filesystem::path(folder) / "inside");
   expect_throw_with<SerializationError>(
       [&] { trainer.save_checkpoint(folder); },
-      "save_safetensors: " + folder +
+      "save_checkpoint: " + folder +
           ": is a directory; cannot replace it with a file: " + std::strerror(EISDIR));
   EXPECT_TRUE(std::filesystem::is_directory(std::filesystem::path(folder) / "inside"));
   const std::string file = dir.file("plain");
   std::ofstream(file) << "x";
   expect_throw_with<SerializationError>(
       [&] { trainer.save_checkpoint(file + "/last.safetensors"); },
-      "save_safetensors: " + file + "/last.safetensors: cannot create directory '" + file + "': ");
+      "save_checkpoint: " + file + "/last.safetensors: cannot create directory '" + file + "': ");
 }
 
 }  // namespace

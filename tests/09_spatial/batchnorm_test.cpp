@@ -19,7 +19,8 @@ TEST(BatchNormGiven, NormalisesAHandComputedChannel) {
   const Tensor y = bn(Tensor({{{{1, 2}, {3, 4}}}}));
   expect_near(y, Tensor({{{{-1.341635f, -0.447212f}, {0.447212f, 1.341635f}}}}), 1e-5f);
   EXPECT_NEAR(bn.running_mean.data()(0), 0.25f, 1e-6f);  // 0.9·0 + 0.1·2.5
-  EXPECT_NEAR(bn.running_var.data()(0), 1.025f, 1e-6f);  // 0.9·1 + 0.1·1.25
+  // The running variance takes the unbiased 1.25·4/3, as torch.nn.BatchNorm2d does.
+  EXPECT_NEAR(bn.running_var.data()(0), 1.0666667f, 1e-6f);  // 0.9·1 + 0.1·5/3
 }
 
 TEST(BatchNormGiven, TrainingOutputHasZeroMeanAndUnitStdPerChannel) {

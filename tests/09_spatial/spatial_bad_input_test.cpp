@@ -3,6 +3,8 @@
 // raised before any kernel runs.
 #include <limits>
 
+#include <tinytorch/core/batchnorm.hpp>
+#include <tinytorch/core/models.hpp>
 #include <tinytorch/core/spatial.hpp>
 
 #include "support/testing.hpp"

@@ -11,8 +11,10 @@
 
 #include <tinytorch/core/activations.hpp>
 #include <tinytorch/core/autograd.hpp>
+#include <tinytorch/core/batchnorm.hpp>
 #include <tinytorch/core/layers.hpp>
 #include <tinytorch/core/losses.hpp>
+#include <tinytorch/core/models.hpp>
 #include <tinytorch/core/optimizers.hpp>
 #include <tinytorch/core/spatial.hpp>
 #include <tinytorch/io/serialize.hpp>

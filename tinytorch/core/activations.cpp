@@ -1,5 +1,6 @@
 // Module 02 — Activations. Forward kernels here; backward rules in autograd.cpp.
 #include <tinytorch/core/activations.hpp>
+#include <tinytorch/core/internal/nodes.hpp>
 
 #include <cmath>
 

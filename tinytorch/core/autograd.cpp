@@ -1,6 +1,7 @@
-// Module 05 — Autograd: the backward engine, grad mode, gradcheck and the backward rules of
-// the module 01–04 ops. Every rule below is the derivative written next to its node in
-// autograd.hpp; tests/05_autograd checks each one against central differences.
+// Module 05 — Autograd: grad mode, the backward engine and the backward rules of the module
+// 01–04 ops (the exercises). Every rule below is the derivative written next to its node in
+// internal/nodes.hpp; tests/05_autograd checks each one against central differences.
+// Anomaly detection is in anomaly.cpp, gradcheck in gradcheck.cpp.
 #include <tinytorch/core/autograd.hpp>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <iterator>
 #include <unordered_map>
 
+#include <tinytorch/core/internal/nodes.hpp>
 #include <tinytorch/detail/common.hpp>
 
 namespace tinytorch {
@@ -36,127 +38,8 @@ bool detail::should_record(std::initializer_list<const Tensor*> inputs) {
   return false;
 }
 
-// ---- anomaly detection ------------------------------------------------------------------
-
-namespace {
-
-struct AnomalyMode {
-  bool on = false;
-  bool positioned = false;
-  std::size_t epoch = 0, step = 0;
-  std::shared_ptr<const std::vector<std::pair<std::string, Tensor>>> names;
-};
-thread_local AnomalyMode anomaly;
-
-/// Index of the first NaN or infinity of `a`, or a.size() when every value is finite.
-std::size_t first_non_finite(const Array& a) {
-  const float* v = a.data();
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (!std::isfinite(v[i])) return i;
-  }
-  return a.size();
-}
-
-std::string anomaly_prefix() {
-  if (!anomaly.positioned) return "detect_anomaly: ";
-  return fmt::format("detect_anomaly at epoch {}, step {}: ", anomaly.epoch, anomaly.step);
-}
-
-/// "Linear" for LinearBackward: the op whose forward recorded the node.
-std::string op_name(const Node& node) {
-  std::string name = node.name();
-  constexpr std::size_t kSuffix = sizeof("Backward") - 1;
-  if (name.size() > kSuffix && name.compare(name.size() - kSuffix, kSuffix, "Backward") == 0) {
-    name.resize(name.size() - kSuffix);
-  }
-  return name;
-}
-
-/// What a tensor is, for the reader of the error: a named parameter, an op's output, a leaf.
-std::string describe(const Tensor& t) {
-  if (anomaly.names) {
-    for (const auto& [name, named] : *anomaly.names) {
-      if (named.same(t)) return fmt::format("parameter '{}'", name);
-    }
-  }
-  if (t.grad_fn()) return fmt::format("the output of {}", op_name(*t.grad_fn()));
-  return t.requires_grad() ? "a leaf tensor that requires grad" : "data: a tensor without grad";
-}
-
-/// The output of the op that recorded `node` holds a NaN or infinity: says which input brought
-/// it in, or that the op made it from finite inputs (log(0), inf − inf, an overflow).
-[[noreturn]] void fail_forward(const Tensor& out, std::size_t bad, const Node& node) {
-  const std::vector<Tensor>& inputs = node.inputs();
-  for (std::size_t k = 0; k < inputs.size(); ++k) {
-    if (!inputs[k].defined()) continue;
-    const Array& x = inputs[k].data();
-    const std::size_t j = first_non_finite(x);
-    if (j < x.size()) {
-      throw NonFiniteError(fmt::format("{}op {} got {} at element {} of input {} {} ({})",
-                                       anomaly_prefix(), op_name(node),
-                                       detail::number_text(x.data()[j]), j, k,
-                                       shape_str(inputs[k].shape()), describe(inputs[k])));
-    }
-  }
-  throw NonFiniteError(
-      fmt::format("{}op {} produced {} at element {} of its output {} from "
-                  "finite inputs",
-                  anomaly_prefix(), op_name(node), detail::number_text(out.data().data()[bad]), bad,
-                  shape_str(out.shape())));
-}
-
-}  // namespace
-
-struct DetectAnomalyGuard::Saved {
-  AnomalyMode previous;
-};
-
-DetectAnomalyGuard::DetectAnomalyGuard() : saved_(std::make_unique<Saved>(Saved{anomaly})) {
-  anomaly.on = true;
-}
-
-DetectAnomalyGuard::~DetectAnomalyGuard() {
-  anomaly = std::move(saved_->previous);
-}
-
-void DetectAnomalyGuard::set_position(std::size_t epoch, std::size_t step) {
-  anomaly.positioned = true;
-  anomaly.epoch = epoch;
-  anomaly.step = step;
-}
-
-void DetectAnomalyGuard::set_names(std::vector<std::pair<std::string, Tensor>> named) {
-  anomaly.names =
-      std::make_shared<const std::vector<std::pair<std::string, Tensor>>>(std::move(named));
-}
-
-bool anomaly_detection_enabled() {
-  return anomaly.on;
-}
-
-void detail::check_gradients(const Node& node, const Array& grad_out,
-                             const std::vector<Array>& grads) {
-  if (!anomaly.on) return;
-  for (std::size_t i = 0; i < grads.size() && i < node.inputs().size(); ++i) {
-    const Tensor& input = node.inputs()[i];
-    if (!input.requires_grad() || grads[i].size() == 0) continue;  // no gradient goes there
-    const std::size_t j = first_non_finite(grads[i]);
-    if (j == grads[i].size()) continue;
-    const bool incoming_finite = first_non_finite(grad_out) == grad_out.size();
-    throw NonFiniteError(fmt::format(
-        "{}backward of {} returned {} at element {} of the gradient for input {} {} ({}){}",
-        anomaly_prefix(), node.name(), detail::number_text(grads[i].data()[j]), j, i,
-        shape_str(input.shape()), describe(input),
-        incoming_finite ? ", from a finite incoming gradient"
-                        : ", and its incoming gradient was not finite either"));
-  }
-}
-
 Tensor detail::attach(Tensor out, std::shared_ptr<Node> node) {
-  if (anomaly.on) {
-    const std::size_t bad = first_non_finite(out.data());
-    if (bad < out.size()) fail_forward(out, bad, *node);
-  }
+  if (anomaly_detection_enabled()) check_output(out, *node);  // anomaly.cpp
   out.set_grad_fn(std::move(node));
   return out;
 }
@@ -164,6 +47,7 @@ Tensor detail::attach(Tensor out, std::shared_ptr<Node> node) {
 void Node::release() {
   release_saved();
   inputs_.clear();
+  versions_.clear();
   inputs_.shrink_to_fit();
   released_ = true;
 }
@@ -254,6 +138,63 @@ void accumulate_into_leaf(Tensor& leaf, Array&& g) {
   }
 }
 
+// The gradient's shape when it looks like the input's shape broadcast (more leading axes, or
+// a larger size where the input has 1): the usual slip in a backward rule.
+bool looks_broadcast(const Array::shape_type& input, const Array::shape_type& grad) {
+  if (grad.size() < input.size()) return false;
+  const std::size_t lead = grad.size() - input.size();
+  for (std::size_t k = 0; k < input.size(); ++k) {
+    if (input[k] != grad[lead + k] && input[k] != 1) return false;
+  }
+  return true;
+}
+
+// What a node's apply() returned must fit its inputs: one gradient per input, in the order of
+// inputs(), each of its input's shape (or empty: no gradient for that input). Caught here, a
+// wrong rule names itself; caught later, the error would name a leaf far away.
+void check_returned_gradients(const Node& node, const std::vector<Array>& grads) {
+  const std::vector<Tensor>& inputs = node.inputs();
+  if (grads.size() != inputs.size()) {
+    throw std::logic_error(fmt::format(
+        "backward: {} returned {} gradient{} for its {} input{}; apply() returns one gradient "
+        "per input, in the order of inputs() (an empty array where an input needs none)",
+        node.name(), grads.size(), grads.size() == 1 ? "" : "s", inputs.size(),
+        inputs.size() == 1 ? "" : "s"));
+  }
+  for (std::size_t i = 0; i < grads.size(); ++i) {
+    if (!inputs[i].requires_grad() || detail::is_no_gradient(grads[i], inputs[i])) continue;
+    const auto& want = inputs[i].data().shape();
+    const auto& got = grads[i].shape();
+    if (std::equal(want.begin(), want.end(), got.begin(), got.end())) continue;
+    throw ShapeError(fmt::format(
+        "backward: {} returned a gradient of shape {} for input {}, which has shape {}{}",
+        node.name(), shape_str(detail::to_shape(got)), i, shape_str(detail::to_shape(want)),
+        looks_broadcast(want, got)
+            ? "; the input was broadcast in the forward: did you unbroadcast the gradient?"
+            : "; each gradient has the shape of its input (are the gradients in the order of "
+              "inputs()?)"));
+  }
+}
+
+// The values a rule reads must be the ones the forward pass saw. A write in between (through
+// data(), a detach()ed handle or an optimizer step) would make backward compute the gradient
+// of another function without a word; PyTorch refuses the same way, with the same words.
+void check_saved_versions(const Node& node) {
+  const std::vector<Tensor>& inputs = node.inputs();
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].defined() || !node.reads_input(i)) continue;
+    if (inputs[i].version() == node.saved_version(i)) continue;
+    throw std::runtime_error(fmt::format(
+        "backward: one of the variables needed for gradient computation has been modified by "
+        "an inplace operation: input {} of {} (shape {}) is at version {}; expected version {} "
+        "instead. Its values were written after the forward pass used them (through data() on "
+        "a non-const tensor, which counts as a write even to read: read through numpy() or a "
+        "const reference; through a detach()ed handle; or by an optimizer step): write into a "
+        "clone(), or run the forward pass again",
+        i, node.name(), shape_str(inputs[i].shape()), inputs[i].version(), node.saved_version(i)));
+  }
+}
+
 void run_backward(const Tensor& root, Array seed, bool retain_graph) {
   Tape tape = record_tape(root);
   std::vector<Array> grads(tape.order.size());
@@ -274,11 +215,13 @@ void run_backward(const Tensor& root, Array seed, bool retain_graph) {
                       "call backward(retain_graph=true) the first time to go through it twice",
                       node->name()));
     }
+    check_saved_versions(*node);
     std::vector<Array> input_grads = node->apply(g);
+    check_returned_gradients(*node, input_grads);
     detail::check_gradients(*node, g, input_grads);
     for (std::size_t i = 0; i < input_grads.size(); ++i) {
       const Tensor& input = node->inputs()[i];
-      if (!input.requires_grad() || input_grads[i].size() == 0) continue;  // kNone: no gradient
+      if (!input.requires_grad() || detail::is_no_gradient(input_grads[i], input)) continue;
       accumulate(grads, has, tape.position.at(input.id()), std::move(input_grads[i]));
     }
     if (!retain_graph) node->release();
@@ -308,10 +251,7 @@ void Tensor::backward(bool retain_graph) const {
         "backward: called on a non-scalar tensor of shape {} without a gradient argument",
         shape_str(shape()));
   }
-  if (anomaly.on && !std::isfinite(item())) {
-    throw NonFiniteError(fmt::format("{}backward from a value of {}", anomaly_prefix(),
-                                     detail::number_text(item())));
-  }
+  if (anomaly_detection_enabled()) detail::check_backward_start(data(), true);
   Array seed = Array::from_shape(data().shape());
   seed.fill(1.0f);
   run_backward(*this, std::move(seed), retain_graph);
@@ -327,11 +267,7 @@ void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
     detail::fail_shape("backward: gradient of shape {} for a tensor of shape {}",
                        shape_str(gradient.shape()), shape_str(shape()));
   }
-  if (anomaly.on && first_non_finite(gradient.data()) < gradient.size()) {
-    throw NonFiniteError(fmt::format(
-        "{}backward with a gradient holding {}", anomaly_prefix(),
-        detail::number_text(gradient.data().data()[first_non_finite(gradient.data())])));
-  }
+  if (anomaly_detection_enabled()) detail::check_backward_start(gradient.data(), false);
   run_backward(*this, gradient.data(), retain_graph);
 }
 
@@ -726,75 +662,6 @@ std::vector<Array> detail::DropoutBackward::apply(const Array& g) {
   // BEGIN SOLUTION 05_autograd dropout_backward
   return gradients(Array(g * scaled_mask));
   // END SOLUTION
-}
-
-// ---- gradcheck --------------------------------------------------------------------------
-
-namespace {
-
-double weighted_sum(const Tensor& out, const Array& weights) {
-  double total = 0.0;
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    total += static_cast<double>(out.data().data()[i]) * weights.data()[i];
-  }
-  return total;
-}
-
-}  // namespace
-
-GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                          const std::vector<Tensor>& inputs, float eps, double atol, double rtol) {
-  if (!f) detail::fail_arg("gradcheck: the function is empty");
-  if (!(eps > 0.0f) || !std::isfinite(eps)) {
-    detail::fail_arg("gradcheck: eps must be finite and > 0, got {}", eps);
-  }
-  if (!(atol >= 0.0) || !(rtol >= 0.0)) {
-    detail::fail_arg("gradcheck: atol and rtol must be >= 0, got {} and {}", atol, rtol);
-  }
-  for (std::size_t k = 0; k < inputs.size(); ++k) {
-    if (!inputs[k].defined()) detail::fail_arg("gradcheck: input {} is undefined", k);
-  }
-  GradcheckResult result;
-  // Analytic: gradient of Σ f(x)·r for a fixed random r, so every output element matters.
-  for (Tensor t : inputs) t.zero_grad();
-  Tensor out = f(inputs);
-  std::mt19937 gen(1234);
-  std::uniform_real_distribution<float> dist(0.5f, 1.5f);
-  Array weights = Array::from_shape(out.data().shape());
-  for (float& w : weights) w = dist(gen) * (gen() % 2 ? 1.0f : -1.0f);
-  (out * Tensor(weights)).sum().backward();
-
-  result.ok = true;
-  result.all_grads_nonzero = true;
-  NoGradGuard no_grad;
-  for (std::size_t k = 0; k < inputs.size(); ++k) {
-    Tensor x = inputs[k];
-    if (!x.requires_grad()) continue;
-    const Tensor grad = x.grad();
-    bool nonzero = false;
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      const float analytic = grad.defined() ? grad.data().data()[i] : 0.0f;
-      nonzero = nonzero || analytic != 0.0f;
-      float& xi = x.data().data()[i];
-      const float saved = xi;
-      xi = saved + eps;
-      const double plus = weighted_sum(f(inputs), weights);
-      xi = saved - eps;
-      const double minus = weighted_sum(f(inputs), weights);
-      xi = saved;
-      const double numeric = (plus - minus) / (2.0 * eps);
-      const double error = std::abs(numeric - analytic);
-      result.max_abs_error = std::max(result.max_abs_error, error);
-      if (error > atol + rtol * std::abs(numeric) && result.ok) {
-        result.ok = false;
-        result.message = fmt::format("input {} element {}: autograd {} vs numerical {}", k, i,
-                                     analytic, numeric);
-      }
-    }
-    result.all_grads_nonzero = result.all_grads_nonzero && nonzero;
-  }
-  if (result.ok) result.message = fmt::format("max abs error {:.3g}", result.max_abs_error);
-  return result;
 }
 
 }  // namespace tinytorch

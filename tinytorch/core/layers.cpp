@@ -1,5 +1,6 @@
 // Module 03 — Layers. Forward passes here; LinearBackward and DropoutBackward in autograd.cpp.
 #include <tinytorch/core/layers.hpp>
+#include <tinytorch/core/internal/nodes.hpp>
 
 #include <cmath>
 

@@ -1,5 +1,6 @@
 // Module 04 — Losses. Forward passes here; their backward rules in autograd.cpp.
 #include <tinytorch/core/losses.hpp>
+#include <tinytorch/core/internal/nodes.hpp>
 
 #include <cmath>
 

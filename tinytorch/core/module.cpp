@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <tinytorch/detail/errors.hpp>
+#include <tinytorch/detail/text.hpp>
 
 namespace tinytorch {
 
@@ -34,17 +35,20 @@ void Module::check_new_name(const char* op, const std::string& name) const {
                      : taken(children_) ? "submodule"
                                         : nullptr;
   if (kind != nullptr) {
-    detail::fail_arg("{}: name '{}' is already taken by a {} of this module", op, name, kind);
+    detail::fail_arg("{}: name '{}' is already taken by a {} of this module", op,
+                     detail::escaped(name), kind);
   }
 }
 
 void Module::fail_null_module(const std::string& name) {
-  detail::fail_arg("register_module: module '{}' is null", name);
+  detail::fail_arg("register_module: module '{}' is null", detail::escaped(name));
 }
 
 Tensor Module::register_parameter(const std::string& name, Tensor value) {
   check_new_name("register_parameter", name);
-  if (!value.defined()) detail::fail_arg("register_parameter: tensor '{}' is undefined", name);
+  if (!value.defined()) {
+    detail::fail_arg("register_parameter: tensor '{}' is undefined", detail::escaped(name));
+  }
   value.requires_grad_(true);
   parameters_.emplace_back(name, std::move(value));
   return parameters_.back().second;
@@ -52,7 +56,9 @@ Tensor Module::register_parameter(const std::string& name, Tensor value) {
 
 Tensor Module::register_buffer(const std::string& name, Tensor value) {
   check_new_name("register_buffer", name);
-  if (!value.defined()) detail::fail_arg("register_buffer: tensor '{}' is undefined", name);
+  if (!value.defined()) {
+    detail::fail_arg("register_buffer: tensor '{}' is undefined", detail::escaped(name));
+  }
   buffers_.emplace_back(name, value);
   return value;
 }

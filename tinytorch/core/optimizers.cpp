@@ -1,5 +1,6 @@
 // Module 06 — Optimizers. Each update is one loop over raw parameter memory: no temporaries.
 #include <tinytorch/core/optimizers.hpp>
+#include <tinytorch/detail/text.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -74,8 +75,29 @@ void Optimizer::save_buffers(const std::string& name, OptimizerState& state) con
   }
 }
 
+void Optimizer::check_buffers_fit() const {
+  for (const auto& [kind, list] : buffers_) {
+    for (std::size_t i = 0; i < list.size() && i < params_.size(); ++i) {
+      if (list[i].shape() == params_[i].shape()) continue;
+      detail::fail_shape(
+          "{}.step: parameter {} has shape {} but its '{}' state has shape {}: the parameter was "
+          "replaced by an array of another shape after the first step; make a new optimizer for "
+          "it",
+          name(), i, shape_str(params_[i].shape()), kind, shape_str(list[i].shape()));
+    }
+  }
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const Tensor grad = params_[i].grad();
+    if (grad.defined() && grad.shape() != params_[i].shape()) {
+      detail::fail_shape("{}.step: parameter {} has shape {} but its gradient has shape {}", name(),
+                         i, shape_str(params_[i].shape()), shape_str(grad.shape()));
+    }
+  }
+}
+
 OptimizerState Optimizer::state_dict() const {
   OptimizerState state;
+  state[std::string("saved_by.") + name()] = Tensor::scalar(1.0f);
   state["step_count"] = Tensor::scalar(static_cast<float>(step_count_));
   state["lr"] = Tensor::scalar(lr_);
   for (const BufferKind& kind : buffer_kinds()) save_buffers(kind.name, state);
@@ -105,7 +127,7 @@ bool split_buffer_key(const std::string& key, std::string& kind, std::size_t& in
 /// The value of a one-element state entry ("step_count", "lr").
 float one_number(const char* key, const Tensor& t) {
   if (!t.defined() || t.size() != 1) {
-    detail::fail_arg("optimizer: state '{}' must hold one number, got {}", key,
+    detail::fail_arg("optimizer: state '{}' must hold one number, got {}", detail::escaped(key),
                      t.defined() ? "shape " + shape_str(t.shape()) : "an undefined tensor");
   }
   return t.data().data()[0];
@@ -116,7 +138,8 @@ void check_buffer_values(const std::string& key, const Tensor& t, bool non_negat
   for (std::size_t i = 0; i < t.size(); ++i) {
     if (!std::isfinite(v[i]) || (non_negative && v[i] < 0.0f)) {
       detail::fail_arg("optimizer: state '{}' holds {} at element {}; expected finite values{}",
-                       key, detail::number_text(v[i]), i, non_negative ? " >= 0" : "");
+                       detail::escaped(key), detail::number_text(v[i]), i,
+                       non_negative ? " >= 0" : "");
     }
   }
 }
@@ -141,6 +164,17 @@ void Optimizer::check_state_dict(const OptimizerState& state) const {
   std::vector<std::size_t> counts(kinds.size(), 0);
   for (const auto& [key, t] : state) {
     if (key == "step_count" || key == "lr") continue;
+    if (key.rfind("saved_by.", 0) == 0) {
+      // Without this, plain SGD's state (no buffers) loaded into Adam took over its lr and its
+      // step count, and Adam's bias corrections started mid-way.
+      const std::string saver = key.substr(9);
+      if (saver != name()) {
+        detail::fail_arg(
+            "{}.load_state_dict: the state was saved by {}, not by {}; load it into a {}", name(),
+            detail::escaped(saver), name(), detail::escaped(saver));
+      }
+      continue;
+    }
     std::string name;
     std::size_t index = 0;
     const bool is_buffer = split_buffer_key(key, name, index);
@@ -152,16 +186,18 @@ void Optimizer::check_state_dict(const OptimizerState& state) const {
       detail::fail_arg(
           "optimizer: state has an entry '{}' that this optimizer does not keep (it keeps "
           "'step_count', 'lr'{}{}); is it the state of another optimizer?",
-          key, kept.empty() ? "" : ", ", fmt::join(kept, ", "));
+          detail::escaped(key), kept.empty() ? "" : ", ", fmt::join(kept, ", "));
     }
     if (index >= params_.size()) {
-      detail::fail_arg("optimizer: state has '{}' but the optimizer has {} parameters", key,
-                       params_.size());
+      detail::fail_arg("optimizer: state has '{}' but the optimizer has {} parameters",
+                       detail::escaped(key), params_.size());
     }
-    if (!t.defined()) detail::fail_arg("optimizer: state '{}' is an undefined tensor", key);
+    if (!t.defined())
+      detail::fail_arg("optimizer: state '{}' is an undefined tensor", detail::escaped(key));
     if (t.shape() != params_[index].shape()) {
-      detail::fail_shape("optimizer: state '{}' has shape {}, parameter {} has {}", key,
-                         shape_str(t.shape()), index, shape_str(params_[index].shape()));
+      detail::fail_shape("optimizer: state '{}' has shape {}, parameter {} has {}",
+                         detail::escaped(key), shape_str(t.shape()), index,
+                         shape_str(params_[index].shape()));
     }
     check_buffer_values(key, t, kind->non_negative);
     ++counts[static_cast<std::size_t>(kind - kinds.begin())];
@@ -205,6 +241,11 @@ SGD::SGD(std::vector<Tensor> params, float lr, float momentum, float weight_deca
 }
 
 void SGD::step() {
+  check_buffers_fit();
+  update();
+}
+
+void SGD::update() {
   // Hint: for each parameter with a grad: g = grad + wd·θ; with momentum v = μ·v + g
   // (buffers("momentum")), g = v; then θ −= lr·g in place. Count the step.
   // BEGIN SOLUTION 06_optimizers sgd_step
@@ -214,7 +255,7 @@ void SGD::step() {
     float* theta = params_[i].data().data();
     const float* g = grad.data().data();
     float* v = has_momentum() ? buffers("momentum")[i].data().data() : nullptr;
-    const std::size_t n = params_[i].size();  // hoisted: a call per element cost 3% of LeNet-5
+    const std::size_t n = params_[i].size();  // hoisted: not a call per element
     for (std::size_t j = 0; j < n; ++j) {
       float step = g[j] + weight_decay_ * theta[j];  // L2 folded into the gradient
       if (v) step = v[j] = momentum_ * v[j] + step;  // v ← μ·v + g
@@ -269,6 +310,7 @@ Adam::Adam(std::vector<Tensor> params, float lr, std::pair<float, float> betas, 
 }
 
 void Adam::step() {
+  check_buffers_fit();
   adam_step(false);
 }
 

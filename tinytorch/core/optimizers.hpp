@@ -39,6 +39,8 @@ class Optimizer {
 
   /// One update of every parameter that has a gradient.
   virtual void step() = 0;
+  /// The optimizer's class name ("SGD", "Adam", "AdamW"): states say who saved them.
+  virtual const char* name() const { return "Optimizer"; }
   /// Drops every parameter's gradient.
   void zero_grad();
 
@@ -48,13 +50,15 @@ class Optimizer {
   /// A finite learning rate >= 0 (otherwise std::invalid_argument, and lr() is unchanged).
   void set_lr(float lr);
 
-  /// Copies of the optimizer's buffers, its step count and its learning rate.
+  /// Copies of the optimizer's buffers, its step count and its learning rate, and an entry
+  /// "saved_by.<name()>" so that another kind of optimizer refuses the state.
   virtual OptimizerState state_dict() const;
   /// Checks a state as load_state_dict does, and changes nothing: "step_count" a whole number
   /// in [0, 2^53], "lr" finite and >= 0, each buffer ("m.0") one this optimizer keeps, for a
   /// parameter it has, of that parameter's shape and finite (Adam's "v" also >= 0), every
-  /// parameter's entry present. Throws std::invalid_argument (ShapeError for shapes) naming
-  /// the entry.
+  /// parameter's entry present, and saved by an optimizer of the same kind (when the state
+  /// says: states saved before that entry existed do not). Throws std::invalid_argument
+  /// (ShapeError for shapes) naming the entry.
   virtual void check_state_dict(const OptimizerState& state) const;
   /// Restores a state saved by state_dict(), after check_state_dict: a state that does not fit
   /// leaves the optimizer exactly as it was.
@@ -74,6 +78,10 @@ class Optimizer {
   std::vector<Tensor>& buffers(const std::string& name);
   /// Adds copies of the buffers `name` (if they exist yet) to `state` as "name.0", "name.1"...
   void save_buffers(const std::string& name, OptimizerState& state) const;
+  /// Before a step: every buffer and gradient still has its parameter's shape. A parameter
+  /// whose array was replaced by one of another size would otherwise be updated from a buffer
+  /// that ends too soon (ShapeError naming the optimizer, the parameter and both shapes).
+  void check_buffers_fit() const;
 
   std::vector<Tensor> params_;
   std::size_t step_count_ = 0;
@@ -162,6 +170,7 @@ class SGD : public Optimizer {
   SGD(std::vector<Tensor> params, const SGDOptions& options)
       : SGD(std::move(params), options.lr(), options.momentum(), options.weight_decay()) {}
   void step() override;
+  const char* name() const override { return "SGD"; }
 
   float momentum() const { return momentum_; }
   float weight_decay() const { return weight_decay_; }
@@ -175,6 +184,8 @@ class SGD : public Optimizer {
   std::vector<BufferKind> buffer_kinds() const override { return {{"momentum", false}}; }
 
  private:
+  /// The update itself (module 06's exercise), once step() has checked the state fits.
+  void update();
   float momentum_, weight_decay_;
 };
 
@@ -187,6 +198,7 @@ class Adam : public Optimizer {
       : Adam(std::move(params), options.lr(), options.betas(), options.eps(),
              options.weight_decay()) {}
   void step() override;
+  const char* name() const override { return "Adam"; }
 
   float beta1() const { return beta1_; }
   float beta2() const { return beta2_; }
@@ -212,7 +224,11 @@ class AdamW : public Adam {
   AdamW(std::vector<Tensor> params, const AdamWOptions& options)
       : Adam(std::move(params), options.lr(), options.betas(), options.eps(),
              options.weight_decay()) {}
-  void step() override { adam_step(true); }
+  void step() override {
+    check_buffers_fit();
+    adam_step(true);
+  }
+  const char* name() const override { return "AdamW"; }
 };
 
 }  // namespace tinytorch

@@ -1,4 +1,7 @@
-// Module 09 — Spatial. Each op's backward node sits right under its forward.
+// Module 09 — Spatial: convolution and pooling, each op with its fast kernel, its backward
+// node right under the forward, and its function; and their layers. The course's
+// explicit-loop reference kernels are in spatial_reference.cpp, batch normalisation in
+// batchnorm.cpp, SimpleCNN and LeNet-5 in models.cpp.
 #include <tinytorch/core/spatial.hpp>
 
 #include <cmath>
@@ -8,20 +11,18 @@
 
 #include <tinytorch/core/activations.hpp>
 #include <tinytorch/core/autograd.hpp>
+#include <tinytorch/core/internal/nodes.hpp>
+#include <tinytorch/core/internal/spatial_geometry.hpp>
 #include <tinytorch/detail/common.hpp>
 #include <tinytorch/detail/rows.hpp>
 
 namespace tinytorch {
 
-namespace {
+using internal::check_defined;
+using internal::Geometry;
+using internal::geometry;
 
-// The sizes every kernel below loops over (shape legend in spatial.hpp).
-struct Geometry {
-  std::size_t n, c, h, w;  // input
-  std::size_t kh, kw, stride, pad;
-  std::size_t ho, wo;  // output
-  std::size_t out_plane() const { return ho * wo; }
-};
+namespace {
 
 // Positions a window of `kernel` taps takes along an input of length `in` (the caller has
 // checked that the kernel fits the padded input).
@@ -39,30 +40,25 @@ void check_window(const char* op, std::size_t kh, std::size_t kw, std::size_t st
   if (stride == 0) detail::fail_arg("{}: stride must be >= 1, got 0", op);
 }
 
-Geometry geometry(const char* op, const Shape& x, std::size_t kh, std::size_t kw,
-                  std::size_t stride, std::size_t pad) {
-  if (x.size() != 4) {
-    detail::fail_shape("{}: expected 4-D input [N, C, H, W], got {}", op, shape_str(x));
+// Otherwise the first look at the shape fails with "Tensor: use of an undefined tensor",
+// which names neither the op nor the argument.
+// A layer does not know its input yet, but no input side is longer than a tensor can be
+// (2^61 - 1 elements): a larger kernel, stride or padding can never fit one, and is nearly
+// always a negative number converted to size_t. Refused when the layer is made, not at the
+// first batch.
+void check_layer_sizes(const char* op, KernelSize kernel, std::size_t stride, std::size_t padding) {
+  const std::pair<const char*, std::size_t> sizes[] = {{"kernel height", kernel.first},
+                                                       {"kernel width", kernel.second},
+                                                       {"stride", stride},
+                                                       {"padding", padding}};
+  for (const auto& [what, value] : sizes) {
+    if (value > detail::kMaxElements) {
+      detail::fail_arg(
+          "{}: {} {} is too large: no input side can be longer than 2^61 - 1 (a negative number "
+          "converted to size_t?)",
+          op, what, value);
+    }
   }
-  check_window(op, kh, kw, stride);
-  // A window over an empty image would read only padding: there is no pixel to point at.
-  if (x[2] == 0 || x[3] == 0) {
-    detail::fail_shape("{}: input {} has an empty {}x{} image; expected H and W >= 1", op,
-                       shape_str(x), x[2], x[3]);
-  }
-  const std::size_t padded_h = detail::padded_length(op, x[2], pad);
-  const std::size_t padded_w = detail::padded_length(op, x[3], pad);
-  if (kh > padded_h || kw > padded_w) {
-    detail::fail_shape(
-        "{}: kernel {}x{} is larger than the padded input {}x{} (input {}, padding {})", op, kh, kw,
-        padded_h, padded_w, shape_str(x), pad);
-  }
-  Geometry g{x[0], x[1], x[2], x[3], kh, kw, stride, pad, 0, 0};
-  g.ho = output_length(g.h, kh, stride, pad);
-  g.wo = output_length(g.w, kw, stride, pad);
-  detail::checked_numel(op, {g.n, g.c, g.ho, g.wo});         // the output
-  detail::checked_numel(op, {g.c, g.kh, g.kw, g.ho, g.wo});  // one image's windows (im2col)
-  return g;
 }
 
 // Input row (or column) read by output position `o` at kernel offset `k`; negative or past
@@ -87,12 +83,54 @@ inline Span taps_inside(std::size_t o, std::size_t kernel, std::size_t size, con
 
 }  // namespace
 
+void internal::check_defined(const char* op, const char* what, const Tensor& t) {
+  if (!t.defined()) detail::fail_arg("{}: {} is undefined", op, what);
+}
+
+Geometry internal::geometry(const char* op, const Shape& x, std::size_t kh, std::size_t kw,
+                            std::size_t stride, std::size_t pad) {
+  if (x.size() != 4) {
+    detail::fail_shape("{}: expected 4-D input [N, C, H, W], got {}", op, shape_str(x));
+  }
+  check_window(op, kh, kw, stride);
+  // A window over an empty image would read only padding: there is no pixel to point at.
+  if (x[2] == 0 || x[3] == 0) {
+    detail::fail_shape("{}: input {} has an empty {}x{} image; expected H and W >= 1", op,
+                       shape_str(x), x[2], x[3]);
+  }
+  const std::size_t padded_h = detail::padded_length(op, x[2], pad);
+  const std::size_t padded_w = detail::padded_length(op, x[3], pad);
+  if (kh > padded_h || kw > padded_w) {
+    detail::fail_shape(
+        "{}: kernel {}x{} is larger than the padded input {}x{} (input {}, padding {})", op, kh, kw,
+        padded_h, padded_w, shape_str(x), pad);
+  }
+  // A stride past both padded sides gives one window, as a stride of the side would; PyTorch
+  // takes it, but here it is nearly always a negative number converted to size_t (-1 becomes
+  // 2^64 - 1) or sizes passed in the wrong order, so it is refused. (A stride past one side
+  // only is a global pool of a non-square image with the default stride, the kernel height.)
+  if (stride > std::max(padded_h, padded_w)) {
+    detail::fail_shape("{}: stride {} is larger than the padded input {}x{} (input {}, padding {})",
+                       op, stride, padded_h, padded_w, shape_str(x), pad);
+  }
+  Geometry g{x[0], x[1], x[2], x[3], kh, kw, stride, pad, 0, 0};
+  g.ho = output_length(g.h, kh, stride, pad);
+  g.wo = output_length(g.w, kw, stride, pad);
+  detail::checked_numel(op, {g.n, g.c, g.ho, g.wo});         // the output
+  detail::checked_numel(op, {g.c, g.kh, g.kw, g.ho, g.wo});  // one image's windows (im2col)
+  return g;
+}
+
 std::size_t conv_output_size(std::size_t in, std::size_t kernel, std::size_t stride,
                              std::size_t padding) {
   check_window("conv_output_size", kernel, kernel, stride);
   const std::size_t padded = detail::padded_length("conv_output_size", in, padding);
   if (kernel > padded) {
     detail::fail_shape("conv_output_size: kernel {} is larger than the padded input {}", kernel,
+                       padded);
+  }
+  if (stride > padded) {  // as geometry() refuses it
+    detail::fail_shape("conv_output_size: stride {} is larger than the padded input {}", stride,
                        padded);
   }
   return output_length(in, kernel, stride, padding);
@@ -333,6 +371,8 @@ void check_conv_args(const Tensor& x, const Tensor& weight, const Tensor& bias) 
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, std::size_t stride,
               std::size_t padding) {
+  check_defined("conv2d", "input", x);
+  check_defined("conv2d", "weight", weight);
   const Geometry g = geometry("conv2d", x.shape(), weight.ndim() == 4 ? weight.dim(2) : 1,
                               weight.ndim() == 4 ? weight.dim(3) : 1, stride, padding);
   check_conv_args(x, weight, bias);
@@ -443,6 +483,7 @@ struct MaxPool2dBackward : Node {
   MaxPool2dBackward(const Tensor& x, Geometry g, std::unique_ptr<std::uint32_t[]> argmax)
       : Node({x}), geo(g), argmax(std::move(argmax)) {}
   const char* name() const override { return "MaxPool2dBackward"; }
+  bool reads_input(std::size_t) const override { return false; }  // only its shape
   void release_saved() override { argmax.reset(); }
 
   std::vector<Array> apply(const Array& grad_out) override {
@@ -466,6 +507,7 @@ struct MaxPool2dBackward : Node {
 
 Tensor max_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::size_t padding) {
   if (stride == 0) stride = kernel.first;
+  check_defined("max_pool2d", "input", x);
   const Geometry g =
       geometry("max_pool2d", x.shape(), kernel.first, kernel.second, stride, padding);
   check_pool_padding("max_pool2d", g);
@@ -521,6 +563,7 @@ void avg_pool2d_backward(const float* grad_out, std::size_t planes, const Geomet
 struct AvgPool2dBackward : Node {
   AvgPool2dBackward(const Tensor& x, Geometry g) : Node({x}), geo(g) {}
   const char* name() const override { return "AvgPool2dBackward"; }
+  bool reads_input(std::size_t) const override { return false; }  // only its shape
 
   std::vector<Array> apply(const Array& grad_out) override {
     Array dx = Array::from_shape(inputs()[0].data().shape());
@@ -565,6 +608,7 @@ void avg_pool2d_forward(const float* x, std::size_t planes, const Geometry& g, f
 
 Tensor avg_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::size_t padding) {
   if (stride == 0) stride = kernel.first;
+  check_defined("avg_pool2d", "input", x);
   const Geometry g =
       geometry("avg_pool2d", x.shape(), kernel.first, kernel.second, stride, padding);
   check_pool_padding("avg_pool2d", g);
@@ -579,358 +623,6 @@ Tensor avg_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::s
   if (detail::should_record({&x}))
     return detail::attach(out, std::make_shared<AvgPool2dBackward>(x, g));
   return out;
-}
-
-// ---- batch normalisation ------------------------------------------------------------------
-
-namespace {
-
-/// out = batch_norm2d(x) (see spatial.hpp for the formulas). Saves x̂ and 1/√(σ² + eps).
-struct BatchNorm2dBackward : Node {
-  BatchNorm2dBackward(const Tensor& x, const Tensor& gamma, const Tensor& beta, Array x_hat,
-                      std::vector<float> inv_std, bool training)
-      : Node({x, gamma, beta}),
-        x_hat(std::move(x_hat)),
-        inv_std(std::move(inv_std)),
-        training(training) {}
-  const char* name() const override { return "BatchNorm2dBackward"; }
-  void release_saved() override {
-    x_hat = Array();
-    inv_std.clear();
-  }
-
-  std::vector<Array> apply(const Array& g) override {
-    const std::size_t n = x_hat.shape()[0], c = x_hat.shape()[1],
-                      plane = x_hat.shape()[2] * x_hat.shape()[3];
-    const double m = static_cast<double>(n * plane);
-    Array dx = Array::from_shape(x_hat.shape());
-    Array dgamma = Array::from_shape({c}), dbeta = Array::from_shape({c});
-    const float* gamma = inputs()[1].data().data();
-    for (std::size_t ch = 0; ch < c; ++ch) {
-      double sum_g = 0.0, sum_gx = 0.0;  // Σ g and Σ g·x̂ over the channel
-      for (std::size_t b = 0; b < n; ++b) {
-        const std::size_t base = (b * c + ch) * plane;
-        for (std::size_t k = 0; k < plane; ++k) {
-          sum_g += g.data()[base + k];
-          sum_gx += static_cast<double>(g.data()[base + k]) * x_hat.data()[base + k];
-        }
-      }
-      dgamma.data()[ch] = static_cast<float>(sum_gx);
-      dbeta.data()[ch] = static_cast<float>(sum_g);
-      // Training: the batch statistics depend on x, which adds the two mean terms.
-      const float mean_g = training ? static_cast<float>(sum_g / m) : 0.0f;
-      const float mean_gx = training ? static_cast<float>(sum_gx / m) : 0.0f;
-      const float scale = gamma[ch] * inv_std[ch];
-      for (std::size_t b = 0; b < n; ++b) {
-        const std::size_t base = (b * c + ch) * plane;
-        for (std::size_t k = 0; k < plane; ++k) {
-          dx.data()[base + k] =
-              scale * (g.data()[base + k] - mean_g - x_hat.data()[base + k] * mean_gx);
-        }
-      }
-    }
-    return detail::gradients(std::move(dx), std::move(dgamma), std::move(dbeta));
-  }
-
-  Array x_hat;
-  std::vector<float> inv_std;
-  bool training;
-};
-
-// Per-channel mean and biased variance over N·H·W, accumulated in double.
-void channel_statistics(const Array& x, std::vector<float>& mean, std::vector<float>& var) {
-  const std::size_t n = x.shape()[0], c = x.shape()[1], plane = x.shape()[2] * x.shape()[3];
-  const double m = static_cast<double>(n * plane);
-  for (std::size_t ch = 0; ch < c; ++ch) {
-    double sum = 0.0, sum_sq = 0.0;
-    for (std::size_t b = 0; b < n; ++b) {
-      const float* p = x.data() + (b * c + ch) * plane;
-      for (std::size_t k = 0; k < plane; ++k) sum += p[k];
-    }
-    const double mu = sum / m;
-    for (std::size_t b = 0; b < n; ++b) {
-      const float* p = x.data() + (b * c + ch) * plane;
-      for (std::size_t k = 0; k < plane; ++k) sum_sq += (p[k] - mu) * (p[k] - mu);
-    }
-    mean[ch] = static_cast<float>(mu);
-    var[ch] = static_cast<float>(sum_sq / m);
-  }
-}
-
-// Shared by BatchNorm2d and batch_norm2d: eps > 0 (NaN is not), momentum in [0, 1].
-void check_batch_norm_settings(const char* op, float eps, float momentum) {
-  if (!(eps > 0.0f)) detail::fail_arg("{}: eps must be > 0, got {}", op, detail::number_text(eps));
-  if (!(momentum >= 0.0f && momentum <= 1.0f)) {
-    detail::fail_arg("{}: momentum must be in [0, 1], got {}", op, detail::number_text(momentum));
-  }
-}
-
-}  // namespace
-
-Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
-                    Tensor& running_var, bool training, float momentum, float eps) {
-  check_batch_norm_settings("batch_norm2d", eps, momentum);
-  if (x.ndim() != 4)
-    detail::fail_shape("batch_norm2d: expected 4-D input [N, C, H, W], got {}",
-                       shape_str(x.shape()));
-  const std::size_t n = x.dim(0), c = x.dim(1), plane = x.dim(2) * x.dim(3);
-  for (const Tensor* t :
-       std::initializer_list<const Tensor*>{&gamma, &beta, &running_mean, &running_var}) {
-    if (t->ndim() != 1 || t->size() != c) {
-      detail::fail_shape(
-          "batch_norm2d: expected {} channels, got input {} and a statistic of shape {}", c,
-          shape_str(x.shape()), shape_str(t->shape()));
-    }
-  }
-  if (training && n * plane < 2) {
-    detail::fail_shape("batch_norm2d: training needs more than one value per channel, got input {}",
-                       shape_str(x.shape()));
-  }
-  std::vector<float> mean(c), var(c);
-  if (training) {
-    channel_statistics(x.data(), mean, var);
-    for (std::size_t ch = 0; ch < c; ++ch) {
-      float& rm = running_mean.data().data()[ch];
-      float& rv = running_var.data().data()[ch];
-      rm = (1.0f - momentum) * rm + momentum * mean[ch];
-      rv = (1.0f - momentum) * rv + momentum * var[ch];
-    }
-  } else {
-    std::copy(running_mean.data().begin(), running_mean.data().end(), mean.begin());
-    std::copy(running_var.data().begin(), running_var.data().end(), var.begin());
-  }
-  std::vector<float> inv_std(c);
-  Array x_hat = Array::from_shape(x.data().shape());
-  Array y = Array::from_shape(x.data().shape());
-  for (std::size_t ch = 0; ch < c; ++ch) {
-    inv_std[ch] = 1.0f / std::sqrt(var[ch] + eps);
-    const float g = gamma.data().data()[ch], b = beta.data().data()[ch];
-    for (std::size_t s = 0; s < n; ++s) {
-      const std::size_t base = (s * c + ch) * plane;
-      for (std::size_t k = 0; k < plane; ++k) {
-        const float xh = (x.data().data()[base + k] - mean[ch]) * inv_std[ch];
-        x_hat.data()[base + k] = xh;
-        y.data()[base + k] = g * xh + b;
-      }
-    }
-  }
-  Tensor out(std::move(y));
-  if (detail::should_record({&x, &gamma, &beta})) {
-    return detail::attach(out, std::make_shared<BatchNorm2dBackward>(
-                                   x, gamma, beta, std::move(x_hat), std::move(inv_std), training));
-  }
-  return out;
-}
-
-// ---- reference kernels ----------------------------------------------------------------------
-// Written as the course writes them: pad the input into a new array, then plain nested loops
-// over every output and every kernel tap. Slow on purpose; they are the specification.
-
-namespace {
-
-Array pad_input(const Array& x, std::size_t pad, float value) {
-  const std::size_t n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], w = x.shape()[3];
-  Array padded = Array::from_shape({n, c, h + 2 * pad, w + 2 * pad});
-  padded.fill(value);
-  for (std::size_t b = 0; b < n; ++b)
-    for (std::size_t ch = 0; ch < c; ++ch)
-      for (std::size_t i = 0; i < h; ++i)
-        for (std::size_t j = 0; j < w; ++j) padded(b, ch, i + pad, j + pad) = x(b, ch, i, j);
-  return padded;
-}
-
-// The checks of the reference kernels that are not part of their exercises: a weight of the
-// rank and channels the input needs, a bias of one value per output channel (or none), and a
-// grad_out of the forward's output shape.
-void check_reference_weight(const char* op, const Array& x, const Array& weight) {
-  if (weight.dimension() != 4) {
-    detail::fail_shape("{}: expected 4-D weight [O, C, kh, kw], got {}", op,
-                       shape_str(detail::to_shape(weight.shape())));
-  }
-  if (x.dimension() == 4 && x.shape()[1] != weight.shape()[1]) {
-    detail::fail_shape("{}: input has {} channels but the weight {} expects {}", op, x.shape()[1],
-                       shape_str(detail::to_shape(weight.shape())), weight.shape()[1]);
-  }
-}
-
-void check_grad_out(const char* op, const Array& grad_out, const Shape& expected) {
-  const Shape got = detail::to_shape(grad_out.shape());
-  if (got != expected) {
-    detail::fail_shape("{}: expected grad_out {} (the forward's output), got {}", op,
-                       shape_str(expected), shape_str(got));
-  }
-}
-
-Array crop_padding(const Array& padded, std::size_t pad) {
-  const std::size_t n = padded.shape()[0], c = padded.shape()[1];
-  const std::size_t h = padded.shape()[2] - 2 * pad, w = padded.shape()[3] - 2 * pad;
-  Array x = Array::from_shape({n, c, h, w});
-  for (std::size_t b = 0; b < n; ++b)
-    for (std::size_t ch = 0; ch < c; ++ch)
-      for (std::size_t i = 0; i < h; ++i)
-        for (std::size_t j = 0; j < w; ++j) x(b, ch, i, j) = padded(b, ch, i + pad, j + pad);
-  return x;
-}
-
-}  // namespace
-
-Array conv2d_reference(const Array& x, const Array& weight, const Array& bias, std::size_t stride,
-                       std::size_t padding) {
-  check_reference_weight("conv2d_reference", x, weight);
-  if (bias.size() != 0 && (bias.dimension() != 1 || bias.size() != weight.shape()[0])) {
-    detail::fail_shape("conv2d_reference: expected bias [{}] or no bias, got {}", weight.shape()[0],
-                       shape_str(detail::to_shape(bias.shape())));
-  }
-  // Hint: pad x with zeros (pad_input), then for every n, o, i, j: b[o] + Σ over c, u, v of
-  // w[o,c,u,v]·x_pad[n, c, i·s+u, j·s+v].
-  // BEGIN SOLUTION 09_spatial conv2d_reference
-  const Geometry g = geometry("conv2d_reference", detail::to_shape(x.shape()), weight.shape()[2],
-                              weight.shape()[3], stride, padding);
-  const std::size_t outs = weight.shape()[0];
-  const Array xp = pad_input(x, padding, 0.0f);
-  Array y = Array::from_shape({g.n, outs, g.ho, g.wo});
-  for (std::size_t b = 0; b < g.n; ++b)
-    for (std::size_t o = 0; o < outs; ++o)
-      for (std::size_t i = 0; i < g.ho; ++i)
-        for (std::size_t j = 0; j < g.wo; ++j) {
-          float total = bias.size() ? bias(o) : 0.0f;
-          for (std::size_t c = 0; c < g.c; ++c)
-            for (std::size_t u = 0; u < g.kh; ++u)
-              for (std::size_t v = 0; v < g.kw; ++v)
-                total += weight(o, c, u, v) * xp(b, c, i * stride + u, j * stride + v);
-          y(b, o, i, j) = total;
-        }
-  return y;
-  // END SOLUTION
-}
-
-Conv2dGrads conv2d_backward_reference(const Array& x, const Array& weight, const Array& grad_out,
-                                      std::size_t stride, std::size_t padding) {
-  check_reference_weight("conv2d_backward_reference", x, weight);
-  {
-    const Geometry out = geometry("conv2d_backward_reference", detail::to_shape(x.shape()),
-                                  weight.shape()[2], weight.shape()[3], stride, padding);
-    check_grad_out("conv2d_backward_reference", grad_out,
-                   {out.n, weight.shape()[0], out.ho, out.wo});
-  }
-  // Hint: same loops as the forward: each g[n,o,i,j] adds g·x_pad into dw, g·w into dx_pad and g
-  // into db; crop dx_pad's padding at the end.
-  // BEGIN SOLUTION 09_spatial conv2d_backward_reference
-  const Geometry g = geometry("conv2d_backward_reference", detail::to_shape(x.shape()),
-                              weight.shape()[2], weight.shape()[3], stride, padding);
-  const std::size_t outs = weight.shape()[0];
-  const Array xp = pad_input(x, padding, 0.0f);
-  Array dxp = xt::zeros<float>(xp.shape());
-  Conv2dGrads grads{Array(), xt::zeros<float>(weight.shape()), xt::zeros<float>({outs})};
-  for (std::size_t b = 0; b < g.n; ++b)
-    for (std::size_t o = 0; o < outs; ++o)
-      for (std::size_t i = 0; i < g.ho; ++i)
-        for (std::size_t j = 0; j < g.wo; ++j) {
-          const float go = grad_out(b, o, i, j);
-          grads.bias(o) += go;
-          for (std::size_t c = 0; c < g.c; ++c)
-            for (std::size_t u = 0; u < g.kh; ++u)
-              for (std::size_t v = 0; v < g.kw; ++v) {
-                grads.weight(o, c, u, v) += go * xp(b, c, i * stride + u, j * stride + v);
-                dxp(b, c, i * stride + u, j * stride + v) += go * weight(o, c, u, v);
-              }
-        }
-  grads.input = crop_padding(dxp, padding);
-  return grads;
-  // END SOLUTION
-}
-
-Array max_pool2d_reference(const Array& x, KernelSize kernel, std::size_t stride,
-                           std::size_t padding) {
-  // Hint: pad with −∞, then every output is the largest x_pad[n, c, i·s+u, j·s+v] over its kh×kw
-  // window.
-  // BEGIN SOLUTION 09_spatial max_pool2d_reference
-  const Geometry g = geometry("max_pool2d_reference", detail::to_shape(x.shape()), kernel.first,
-                              kernel.second, stride, padding);
-  const Array xp = pad_input(x, padding, -std::numeric_limits<float>::infinity());
-  Array y = Array::from_shape({g.n, g.c, g.ho, g.wo});
-  for (std::size_t b = 0; b < g.n; ++b)
-    for (std::size_t c = 0; c < g.c; ++c)
-      for (std::size_t i = 0; i < g.ho; ++i)
-        for (std::size_t j = 0; j < g.wo; ++j) {
-          float best = -std::numeric_limits<float>::infinity();
-          for (std::size_t u = 0; u < g.kh; ++u)
-            for (std::size_t v = 0; v < g.kw; ++v)
-              best = std::max(best, xp(b, c, i * stride + u, j * stride + v));
-          y(b, c, i, j) = best;
-        }
-  return y;
-  // END SOLUTION
-}
-
-Array max_pool2d_backward_reference(const Array& x, const Array& grad_out, KernelSize kernel,
-                                    std::size_t stride, std::size_t padding) {
-  const Geometry g = geometry("max_pool2d_backward_reference", detail::to_shape(x.shape()),
-                              kernel.first, kernel.second, stride, padding);
-  check_grad_out("max_pool2d_backward_reference", grad_out, {g.n, g.c, g.ho, g.wo});
-  // Hint: pad x with −∞ and make a zero gradient of the padded shape; for every output find
-  // the window's first maximum in row-major order (strict >) and add g there; crop the padding.
-  // BEGIN SOLUTION 09_spatial max_pool2d_backward_reference
-  const Array xp = pad_input(x, padding, -std::numeric_limits<float>::infinity());
-  Array dxp = xt::zeros<float>(xp.shape());
-  for (std::size_t b = 0; b < g.n; ++b)
-    for (std::size_t c = 0; c < g.c; ++c)
-      for (std::size_t i = 0; i < g.ho; ++i)
-        for (std::size_t j = 0; j < g.wo; ++j) {
-          // Re-scan the window; the first maximum in row-major order (strict >) wins.
-          std::size_t best_u = 0, best_v = 0;
-          for (std::size_t u = 0; u < g.kh; ++u)
-            for (std::size_t v = 0; v < g.kw; ++v)
-              if (xp(b, c, i * stride + u, j * stride + v) >
-                  xp(b, c, i * stride + best_u, j * stride + best_v)) {
-                best_u = u;
-                best_v = v;
-              }
-          dxp(b, c, i * stride + best_u, j * stride + best_v) += grad_out(b, c, i, j);
-        }
-  return crop_padding(dxp, padding);
-  // END SOLUTION
-}
-
-// Average pooling is a convolution of each channel on its own with a kh×kw kernel of
-// 1/(kh·kw) (padding counts as zeros, as in the course): the references are conv2d's,
-// applied to the N·C planes as images of one channel.
-namespace {
-
-Array averaging_kernel(const Geometry& g) {
-  Array w = Array::from_shape({1, 1, g.kh, g.kw});
-  w.fill(1.0f / static_cast<float>(g.kh * g.kw));
-  return w;
-}
-
-Array as_planes(const Array& a, const Geometry& g, std::size_t h, std::size_t w) {
-  Array planes = a;
-  planes.reshape({g.n * g.c, std::size_t{1}, h, w});
-  return planes;
-}
-
-}  // namespace
-
-Array avg_pool2d_reference(const Array& x, KernelSize kernel, std::size_t stride,
-                           std::size_t padding) {
-  const Geometry g = geometry("avg_pool2d_reference", detail::to_shape(x.shape()), kernel.first,
-                              kernel.second, stride, padding);
-  Array y = conv2d_reference(as_planes(x, g, g.h, g.w), averaging_kernel(g),
-                             Array::from_shape({0}), stride, padding);
-  y.reshape({g.n, g.c, g.ho, g.wo});
-  return y;
-}
-
-Array avg_pool2d_backward_reference(const Array& x, const Array& grad_out, KernelSize kernel,
-                                    std::size_t stride, std::size_t padding) {
-  const Geometry g = geometry("avg_pool2d_backward_reference", detail::to_shape(x.shape()),
-                              kernel.first, kernel.second, stride, padding);
-  check_grad_out("avg_pool2d_backward_reference", grad_out, {g.n, g.c, g.ho, g.wo});
-  Array dx = conv2d_backward_reference(as_planes(x, g, g.h, g.w), averaging_kernel(g),
-                                       as_planes(grad_out, g, g.ho, g.wo), stride, padding)
-                 .input;
-  dx.reshape({g.n, g.c, g.h, g.w});
-  return dx;
 }
 
 // ---- layers -------------------------------------------------------------------------------
@@ -962,6 +654,7 @@ Conv2d::Conv2d(std::size_t in_channels, std::size_t out_channels, KernelSize ker
                      out_channels);
   }
   check_window("Conv2d", kernel.first, kernel.second, stride);
+  check_layer_sizes("Conv2d", kernel, stride, padding);
   detail::checked_numel("Conv2d", {out_channels, in_channels, kernel.first, kernel.second});
   weight = register_parameter(
       "weight", conv_init_weight(out_channels, in_channels, kernel.first, kernel.second));
@@ -985,81 +678,13 @@ std::string Conv2d::repr() const {
 Pool2d::Pool2d(const char* op, KernelSize kernel, std::size_t stride, std::size_t padding)
     : kernel_size(kernel), stride(stride == 0 ? kernel.first : stride), padding(padding) {
   check_window(op, kernel.first, kernel.second, this->stride);
+  check_layer_sizes(op, kernel, this->stride, padding);
   check_pool_padding(op, padding, kernel.first, kernel.second);
 }
 
 std::string Pool2d::repr() const {
   return fmt::format("{}(kernel_size=({}, {}), stride={}, padding={})", name(), kernel_size.first,
                      kernel_size.second, stride, padding);
-}
-
-BatchNorm2d::BatchNorm2d(std::size_t num_features, float eps, float momentum)
-    : num_features(num_features), eps(eps), momentum(momentum) {
-  if (num_features == 0) detail::fail_arg("BatchNorm2d: num_features must be >= 1, got 0");
-  check_batch_norm_settings("BatchNorm2d", eps, momentum);
-  gamma = register_parameter("weight", Tensor::ones({num_features}));
-  beta = register_parameter("bias", Tensor::zeros({num_features}));
-  running_mean = register_buffer("running_mean", Tensor::zeros({num_features}));
-  running_var = register_buffer("running_var", Tensor::ones({num_features}));
-}
-
-Tensor BatchNorm2d::forward(const Tensor& x) {
-  if (x.ndim() == 4 && x.dim(1) != num_features) {
-    detail::fail_shape("BatchNorm2d: expected {} channels, got input {}", num_features,
-                       shape_str(x.shape()));
-  }
-  return batch_norm2d(x, gamma, beta, running_mean, running_var, is_training(), momentum, eps);
-}
-
-std::string BatchNorm2d::repr() const {
-  return fmt::format("BatchNorm2d({}, eps={}, momentum={})", num_features, eps, momentum);
-}
-
-SimpleCNN::SimpleCNN(std::size_t num_classes) {
-  // [N,1,8,8] -conv 3x3-> [N,8,6,6] -pool 2-> [N,8,3,3] -flatten-> [N,72] -linear-> [N,classes]
-  layers_ =
-      register_module("layers", std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
-                                    std::make_shared<Conv2d>(1, 8, 3), std::make_shared<ReLU>(),
-                                    std::make_shared<MaxPool2d>(2), std::make_shared<Flatten>(),
-                                    std::make_shared<Linear>(72, num_classes)}));
-}
-
-SimpleCNN::SimpleCNN(Blocks, std::size_t in_channels, std::size_t image_size,
-                     std::size_t num_classes) {
-  if (image_size < 4) detail::fail_arg("SimpleCNN: image_size must be >= 4, got {}", image_size);
-  const std::size_t side = image_size / 2 / 2;  // padding 1 keeps the size; each pool halves it
-  layers_ = register_module(
-      "layers",
-      std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
-          std::make_shared<Conv2d>(in_channels, 16, 3, 1, 1), std::make_shared<ReLU>(),
-          std::make_shared<MaxPool2d>(2), std::make_shared<Conv2d>(16, 32, 3, 1, 1),
-          std::make_shared<ReLU>(), std::make_shared<MaxPool2d>(2), std::make_shared<Flatten>(),
-          std::make_shared<Linear>(32 * side * side, num_classes)}));
-}
-
-std::shared_ptr<SimpleCNN> SimpleCNN::two_block(std::size_t in_channels, std::size_t image_size,
-                                                std::size_t num_classes) {
-  return std::shared_ptr<SimpleCNN>(new SimpleCNN(Blocks{}, in_channels, image_size, num_classes));
-}
-
-Tensor SimpleCNN::features(const Tensor& x) {
-  Tensor h = x;
-  for (std::size_t i = 0; i + 1 < layers_->size(); ++i) h = (*layers_)[i](h);
-  return h;
-}
-
-// Each conv block pools before its ReLU: max_pool2d(relu(x)) and relu(max_pool2d(x)) are the
-// same function with the same gradient (max commutes with the monotone ReLU; a window whose
-// maximum is ≤ 0 gives 0 and passes no gradient either way), and this order runs the ReLU and
-// its backward on a quarter of the values. (spatial_test checks both orders agree.)
-std::shared_ptr<Sequential> lenet5(std::size_t num_classes) {
-  return std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
-      std::make_shared<Conv2d>(1, 6, 5, 1, 2), std::make_shared<MaxPool2d>(2),
-      std::make_shared<ReLU>(), std::make_shared<Conv2d>(6, 16, 5), std::make_shared<MaxPool2d>(2),
-      std::make_shared<ReLU>(), std::make_shared<Flatten>(),
-      std::make_shared<Linear>(400, 120), std::make_shared<ReLU>(),
-      std::make_shared<Linear>(120, 84), std::make_shared<ReLU>(),
-      std::make_shared<Linear>(84, num_classes)});
 }
 
 }  // namespace tinytorch

@@ -13,20 +13,16 @@
 //               first maximum in row-major order, and adds up where windows overlap
 //   avg_pool2d  y = Σ window / (kh·kw) (zero padding counted, as the course does);
 //               each input in the window receives g/(kh·kw)
-//   batch_norm2d  per channel c, over the M = N·H·W values: x̂ = (x − μ_c)/√(σ²_c + eps),
-//               y = γ_c·x̂ + β_c. Training uses the batch's μ and biased σ² (and gradients
-//               flow through them): dx = γ/√(σ² + eps)·(g − mean(g) − x̂·mean(g·x̂));
-//               eval uses the running statistics: dx = γ/√(σ²_run + eps)·g.
-//               dγ = Σ g·x̂, dβ = Σ g in both modes.
 //
 // The fast path is im2col + one sgemm per image (backward: two sgemms + col2im), the batch's
-// images shared out over set_num_threads() threads. The course's explicit loops are kept as
-// *_reference kernels; tests/09_spatial checks the fast path against them.
+// images shared out over set_num_threads() threads (spatial.cpp). The course's explicit loops
+// are kept as *_reference kernels (spatial_reference.cpp); tests/09_spatial checks the fast
+// path against them. The rest of module 09 has headers of its own: batchnorm.hpp
+// (BatchNorm2d) and models.hpp (SimpleCNN, lenet5()).
 //
 //   Conv2d conv(1, 8, 3);                       // weight [8, 1, 3, 3], He init
 //   Tensor y = conv(Tensor::randn({32, 1, 8, 8}));   // [32, 8, 6, 6]
 //   Tensor z = MaxPool2d(2)(relu(y));                // [32, 8, 3, 3]; max_pool2d(y, 2) too
-//   SimpleCNN model;                             // the milestone's 810-parameter digits CNN
 #pragma once
 
 #include <cstddef>
@@ -39,7 +35,9 @@
 
 namespace tinytorch {
 
-/// ⌊(in + 2·padding − kernel)/stride⌋ + 1; throws if the kernel does not fit.
+/// ⌊(in + 2·padding − kernel)/stride⌋ + 1; throws if the kernel does not fit or the stride is
+/// longer than the padded input (conv2d and the pools refuse such a stride too: it is nearly
+/// always a negative number converted to size_t).
 std::size_t conv_output_size(std::size_t in, std::size_t kernel, std::size_t stride,
                              std::size_t padding);
 
@@ -65,12 +63,6 @@ inline Tensor avg_pool2d(const Tensor& x, std::size_t kernel, std::size_t stride
                          std::size_t padding = 0) {
   return avg_pool2d(x, KernelSize{kernel, kernel}, stride, padding);
 }
-
-/// Normalises each channel of x [N, C, H, W]. In training, updates the running statistics in
-/// place: r ← (1 − momentum)·r + momentum·batch (biased variance, as the course does).
-/// eps must be > 0 and momentum in [0, 1] (otherwise std::invalid_argument), as for BatchNorm2d.
-Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
-                    Tensor& running_var, bool training, float momentum = 0.1f, float eps = 1e-5f);
 
 // ---- reference kernels: the course's explicit loops, for tests and for reading ----------
 
@@ -145,50 +137,5 @@ class AvgPool2d : public Pool2d {
   Tensor forward(const Tensor& x) override { return avg_pool2d(x, kernel_size, stride, padding); }
   std::string name() const override { return "AvgPool2d"; }
 };
-
-class BatchNorm2d : public Module {
- public:
-  /// gamma = 1 and beta = 0 are parameters; running_mean = 0 and running_var = 1 are buffers.
-  explicit BatchNorm2d(std::size_t num_features, float eps = 1e-5f, float momentum = 0.1f);
-  Tensor forward(const Tensor& x) override;
-  std::string name() const override { return "BatchNorm2d"; }
-  std::string repr() const override;
-
-  Tensor gamma, beta;                ///< [C]
-  Tensor running_mean, running_var;  ///< [C]
-  std::size_t num_features;
-  float eps, momentum;
-};
-
-/// Conv2d → ReLU → MaxPool2d → Flatten → Linear, and its two-block sibling.
-///
-///   SimpleCNN()                  the milestone's digits model: Conv 1→8 3×3, pool 2,
-///                                Linear 72→10 (810 parameters) for [N, 1, 8, 8] input
-///   SimpleCNN::two_block(...)    the module's variant: Conv 3→16 3×3 pad 1 → ReLU → pool 2 →
-///                                Conv 16→32 3×3 pad 1 → ReLU → pool 2 → Linear head
-class SimpleCNN : public Module {
- public:
-  explicit SimpleCNN(std::size_t num_classes = 10);
-  static std::shared_ptr<SimpleCNN> two_block(std::size_t in_channels = 3,
-                                              std::size_t image_size = 32,
-                                              std::size_t num_classes = 10);
-  Tensor forward(const Tensor& x) override { return (*layers_)(x); }
-  /// The features before the Linear head ([N, 72] for the digits model).
-  Tensor features(const Tensor& x);
-  std::string name() const override { return "SimpleCNN"; }
-  std::string repr() const override { return layers_->repr(); }
-  Sequential& layers() { return *layers_; }
-
- private:
-  struct Blocks {};
-  SimpleCNN(Blocks, std::size_t in_channels, std::size_t image_size, std::size_t num_classes);
-  std::shared_ptr<Sequential> layers_;
-};
-
-/// LeNet-5 for [N, 1, 28, 28] images: Conv(1→6, 5×5, pad 2) → MaxPool 2 → ReLU →
-/// Conv(6→16, 5×5) → MaxPool 2 → ReLU → Flatten [400] → Linear(400→120) → ReLU →
-/// Linear(120→84) → ReLU → Linear(84→num_classes). (Pooling before the ReLU is the same
-/// function as after it, with the same gradient, and costs less.)
-std::shared_ptr<Sequential> lenet5(std::size_t num_classes = 10);
 
 }  // namespace tinytorch

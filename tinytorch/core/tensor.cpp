@@ -1,6 +1,7 @@
 // Module 01 — Tensor: storage, construction, arithmetic, matmul, reductions and views.
 // Each op computes a materialised result, then records its backward node (rules in
 // autograd.cpp) when an input requires grad.
+#include <tinytorch/core/internal/nodes.hpp>
 #include <tinytorch/core/tensor.hpp>
 
 #include <algorithm>
@@ -14,9 +15,18 @@
 
 namespace tinytorch {
 
+// The values and their version. Every write through a handle that can change them (the
+// non-const data(), which optimizers and in-place code use) bumps the version; a backward node
+// remembers the versions of the inputs it reads and refuses to run on changed values, as
+// PyTorch's version counter does.
+struct Storage {
+  Array array;
+  std::uint64_t version = 0;
+};
+
 struct TensorImpl {
-  // Shared, so that detach() can alias the values without the history (as in PyTorch).
-  std::shared_ptr<Array> data;
+  // Shared, so that detach() can alias the values (and their version) without the history.
+  std::shared_ptr<Storage> data;
   Tensor grad;
   std::shared_ptr<Node> grad_fn;
   bool requires_grad = false;
@@ -80,7 +90,7 @@ NestedList::NestedList(std::initializer_list<NestedList> items) {
 
 void Tensor::init(Array data, bool requires_grad) {
   impl_ = std::make_shared<TensorImpl>();
-  impl_->data = std::make_shared<Array>(std::move(data));
+  impl_->data = std::make_shared<Storage>(Storage{std::move(data), 0});
   impl_->requires_grad = requires_grad;
 }
 
@@ -180,17 +190,17 @@ TensorImpl& Tensor::impl() {
 }
 
 Shape Tensor::shape() const {
-  return detail::to_shape(impl().data->shape());
+  return detail::to_shape(impl().data->array.shape());
 }
 std::size_t Tensor::size() const {
-  return impl().data->size();
+  return impl().data->array.size();
 }
 std::size_t Tensor::ndim() const {
-  return impl().data->dimension();
+  return impl().data->array.dimension();
 }
 
 std::size_t Tensor::dim(int axis) const {
-  return impl().data->shape()[detail::normalize_axis("dim", axis, ndim())];
+  return impl().data->array.shape()[detail::normalize_axis("dim", axis, ndim())];
 }
 
 float Tensor::item() const {
@@ -198,7 +208,7 @@ float Tensor::item() const {
     detail::fail_shape("item: expected a tensor with one element, got shape {}",
                        shape_str(shape()));
   }
-  return *impl().data->data();
+  return *impl().data->array.data();
 }
 
 std::vector<float> Tensor::to_vector() const {
@@ -207,10 +217,16 @@ std::vector<float> Tensor::to_vector() const {
 }
 
 Array& Tensor::data() {
-  return *impl().data;
+  Storage& storage = *impl().data;
+  ++storage.version;  // the caller may write: nodes that read these values will notice
+  return storage.array;
 }
 const Array& Tensor::data() const {
-  return *impl().data;
+  return impl().data->array;
+}
+
+std::uint64_t Tensor::version() const {
+  return impl().data->version;
 }
 
 bool Tensor::requires_grad() const {
@@ -218,6 +234,12 @@ bool Tensor::requires_grad() const {
 }
 
 Tensor& Tensor::requires_grad_(bool on) {
+  if (!on && impl().grad_fn) {  // backward would silently drop every gradient upstream
+    throw std::logic_error(fmt::format(
+        "requires_grad_: can only turn off requires_grad of a leaf tensor; this one was computed "
+        "by {}. For its values without the history use detach()",
+        impl().grad_fn->name()));
+  }
   impl().requires_grad = on;
   return *this;
 }

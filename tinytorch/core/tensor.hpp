@@ -40,7 +40,8 @@ namespace tinytorch {
 /// Seeds the library's random generator (init, randn/rand, dropout, shuffling).
 void manual_seed(std::uint64_t seed);
 /// Threads the batch kernels (Conv2d, pooling, Linear, ReLU) share their work over; default 1.
-/// A count < 1 (negative included) throws std::invalid_argument and changes nothing.
+/// A count outside 1..1024 throws std::invalid_argument and changes nothing; threads the
+/// system cannot start throw too, leaving the pool as it was.
 /// The work is split the same way for every count, so results are identical bit for bit.
 void set_num_threads(int n);
 int get_num_threads();
@@ -105,13 +106,20 @@ class Tensor {
   /// A copy of the values in row-major order (no xtensor needed to read them).
   std::vector<float> to_vector() const;
 
-  /// The underlying array. Writing through it bypasses autograd (optimizers do this).
+  /// The underlying array. Writing through it bypasses autograd (optimizers do this). The
+  /// non-const form counts as a write and bumps version(), even when the caller only reads:
+  /// read through numpy() or a const reference between a forward pass and its backward.
   Array& data();
   const Array& data() const;
+  /// How many times the values may have been written through data() (shared with detach()ed
+  /// handles): backward refuses to use values that changed after the forward pass read them.
+  std::uint64_t version() const;
   const Array& numpy() const { return data(); }  ///< course name for data()
 
   // ---- autograd fields (module 05 gives them meaning) ----
   bool requires_grad() const;
+  /// Leaves only, when turning it off: a computed tensor keeps its history (std::logic_error,
+  /// as in PyTorch; use detach() for values without one).
   Tensor& requires_grad_(bool on = true);
   /// The accumulated gradient; undefined until a backward pass reaches this leaf.
   Tensor grad() const;

@@ -13,6 +13,7 @@
 
 #include <tinytorch/core/autograd.hpp>
 #include <tinytorch/detail/common.hpp>
+#include <tinytorch/detail/text.hpp>
 #include <tinytorch/io/serialize.hpp>
 
 namespace tinytorch {
@@ -197,6 +198,18 @@ Trainer::Trainer(Module& model, Optimizer& optimizer, LossFn loss,
   if (grad_clip_norm_ && !(*grad_clip_norm_ > 0.0f)) {
     detail::fail_arg("Trainer: grad_clip_norm must be > 0, got {}", *grad_clip_norm_);
   }
+  // An optimizer made over another model's parameters() steps those, and this model trains
+  // for epochs at a constant loss without a word.
+  const std::vector<Tensor> own = model_.parameters();
+  const auto is_own = [&](const Tensor& p) {
+    return std::any_of(own.begin(), own.end(), [&](const Tensor& q) { return q.same(p); });
+  };
+  if (!std::any_of(optimizer_.params().begin(), optimizer_.params().end(), is_own)) {
+    detail::fail_arg(
+        "Trainer: the optimizer holds none of the model's {} parameters (was it made with "
+        "another model's parameters()?); make it with this model's parameters()",
+        own.size());
+  }
 }
 
 namespace {
@@ -213,7 +226,7 @@ std::string first_non_finite(const std::vector<Tensor>& params, const Module& mo
       if (std::isfinite(v[i])) continue;
       std::string name = "(not in the model)";
       for (const auto& [n, named] : model.named_parameters()) {
-        if (named.same(p)) name = "'" + n + "'";
+        if (named.same(p)) name = "'" + detail::escaped(n) + "'";
       }
       return fmt::format("{}parameter {} {} holds {} at element {}", grads ? "gradient of " : "",
                          name, shape_str(t.shape()), detail::number_text(v[i]), i);
@@ -378,6 +391,7 @@ EvalResult Trainer::run_evaluation(Batches& batches) {
 }
 
 float Trainer::train_epoch(DataLoader& loader, std::size_t accumulation_steps) {
+  loader.check_has_batches("train_epoch");  // says why, where drop_last left none
   return run_epoch(loader, accumulation_steps);
 }
 
@@ -386,6 +400,7 @@ float Trainer::train_epoch(const std::vector<Batch>& batches, std::size_t accumu
 }
 
 EvalResult Trainer::evaluate(DataLoader& loader) {
+  loader.check_has_batches("evaluate");
   return run_evaluation(loader);
 }
 
@@ -401,6 +416,22 @@ constexpr const char* kCheckpointFormat = "tinytorch-checkpoint-1";
 constexpr const char* kLoad = "load_checkpoint";
 /// Counts (epochs, steps) are whole numbers up to 2^53, exact in a double and far from a wrap.
 constexpr std::uint64_t kMaxCount = std::uint64_t{1} << 53;
+
+/// Why a count cannot be in a checkpoint: one wording for save_checkpoint and load_checkpoint,
+/// so that the writer refuses exactly what the reader would.
+std::string count_out_of_range(const std::string& field, const std::string& shown) {
+  return fmt::format("metadata '{}' must be a whole number in [0, 2^53], got {}", field, shown);
+}
+
+/// Refuses to write a count load_checkpoint would refuse: a checkpoint that cannot be loaded
+/// is found out when it is needed, long after the run that wrote it.
+void check_count_to_save(const std::string& path, const char* field, std::uint64_t value) {
+  if (value > kMaxCount) {
+    throw SerializationError(
+        fmt::format("save_checkpoint: {}: {} (load_checkpoint would refuse the file)", path,
+                    count_out_of_range(field, std::to_string(value))));
+  }
+}
 
 // JSON has no NaN/Inf: non-finite values (an evaluation that diverged) are stored as null.
 json floats_to_json(const std::vector<float>& values) {
@@ -440,7 +471,8 @@ class MetadataReader {
     try {
       return json::parse(it->second);
     } catch (const json::exception&) {
-      fail("metadata '{}' is not JSON: '{}'", key, shown(it->second));
+      // The file's own text, which may hold a newline or a NUL: escaped.
+      fail("metadata '{}' is not JSON: '{}'", key, detail::escaped(shown(it->second)));
     }
   }
 
@@ -449,7 +481,7 @@ class MetadataReader {
   /// integer), "2.5" and "18446744073709551616" are errors.
   std::size_t count(const std::string& field, const json& value) const {
     if (!value.is_number_unsigned() || value.get<std::uint64_t>() > kMaxCount) {
-      fail("metadata '{}' must be a whole number in [0, 2^53], got {}", field, shown(value.dump()));
+      fail("{}", count_out_of_range(field, shown(value.dump())));
     }
     return static_cast<std::size_t>(value.get<std::uint64_t>());
   }
@@ -551,13 +583,20 @@ OptimizerState checked_optimizer_state(const std::string& path, const TensorMap&
                                        const Optimizer& optimizer) {
   OptimizerState state;
   for (const auto& [key, t] : tensors) {
+    const std::string shown = detail::escaped(key);
     if (starts_with(key, "optimizer.")) {
+      // No optimizer state has a name with control bytes or non-UTF-8 in it; refused here,
+      // such a name never reaches the optimizer's messages, which print names as they are.
+      if (shown != key) {
+        throw SerializationError(fmt::format(
+            "load_checkpoint: {}: tensor '{}' is no state an optimizer has", path, shown));
+      }
       state[key.substr(10)] = t;
     } else if (!starts_with(key, "model.")) {
       throw SerializationError(
           fmt::format("load_checkpoint: {}: tensor '{}' belongs to neither the model ('model.') "
                       "nor the optimizer ('optimizer.')",
-                      path, key));
+                      path, shown));
     }
   }
   try {
@@ -571,6 +610,10 @@ OptimizerState checked_optimizer_state(const std::string& path, const TensorMap&
 }  // namespace
 
 void Trainer::save_checkpoint(const std::string& path) const {
+  detail::check_path("save_checkpoint", path);
+  check_count_to_save(path, "epoch", epoch_);
+  check_count_to_save(path, "step", step_);
+  if (scheduler_) check_count_to_save(path, "scheduler.total_epochs", scheduler_->total_epochs());
   TensorMap tensors;
   for (const auto& [name, p] : model_.state_dict()) tensors["model." + name] = p;
   for (const auto& [key, t] : optimizer_.state_dict()) tensors["optimizer." + key] = t;
@@ -580,10 +623,11 @@ void Trainer::save_checkpoint(const std::string& path) const {
                           {"training_mode", model_.is_training() ? "true" : "false"},
                           {"scheduler", scheduler_to_json(scheduler_)},
                           {"history", history_to_json(history_).dump()}};
-  save_safetensors(path, tensors, metadata);
+  detail::save_safetensors("save_checkpoint", path, tensors, metadata);
 }
 
 void Trainer::load_checkpoint(const std::string& path) {
+  detail::check_path("load_checkpoint", path);
   Metadata metadata;
   const TensorMap tensors = load_safetensors(path, &metadata);
   // The whole file is checked before anything changes (metadata, model tensors, optimizer

@@ -87,7 +87,9 @@ class Trainer {
   EvalResult evaluate(const std::vector<Batch>& batches);
 
   /// Model parameters, optimizer state, epoch, step, scheduler and history, written to a
-  /// temporary file and renamed into place.
+  /// temporary file and renamed into place. What load_checkpoint would refuse is not written:
+  /// an epoch, step or schedule length past 2^53 throws SerializationError with the loader's
+  /// wording.
   void save_checkpoint(const std::string& path) const;
   /// Restores what save_checkpoint wrote; a checkpoint that does not match the model throws.
   void load_checkpoint(const std::string& path);

@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include <tinytorch/detail/common.hpp>
+#include <tinytorch/detail/text.hpp>
 
 #include <dlfcn.h>
 
@@ -229,6 +230,7 @@ constexpr std::size_t kDigitsFields = kDigitsPixels + 1;  // pixels, then the la
 constexpr int kDigitsMaxPixel = 16;
 constexpr int kDigitsMaxLabel = 9;
 constexpr std::size_t kDigitsTestRows = 360;
+constexpr std::string_view kUtf8Bom = "\xef\xbb\xbf";
 
 /// Where a field came from, for error messages.
 struct CsvPlace {
@@ -261,7 +263,9 @@ int parse_bounded_int(std::string_view field, int max, const char* what, const C
   const char* end = field.data() + field.size();
   const auto [ptr, ec] = std::from_chars(field.data(), end, value);
   if (ec != std::errc() || ptr != end || value < 0 || value > max) {
-    const std::string_view shown = field.substr(0, 20);  // binary junk stays short
+    // Binary junk stays short, and escaped: a byte-order mark or a control byte would
+    // otherwise be quoted invisibly.
+    const std::string shown = detail::escaped(field.substr(0, 20));
     fail_data(
         "read_digits_csv: file '{}', line {}, field {}: expected an integer {} in 0..{}, "
         "found '{}{}'",
@@ -472,6 +476,7 @@ std::string default_digits_path() {
 }
 
 LabeledImages read_digits_csv(const std::string& path) {
+  detail::check_path("read_digits_csv", path);
   InputFile in("read_digits_csv", path);
   // Read line by line with bounds, so an endless stream (/dev/zero, `yes`) is refused instead of
   // read until memory runs out: a row is ~200 bytes, and 1797 rows make 0.5 MB.
@@ -484,6 +489,11 @@ LabeledImages read_digits_csv(const std::string& path) {
   std::size_t blank = 0;  // the first of the blank lines just read (0: none); at the very end of
                           // the file they are fine (hand-edited files have them), elsewhere not
   while (lines.next(line, line_no + 1)) {
+    // Spreadsheet programs (Excel's "CSV UTF-8") start the file with a byte-order mark; it
+    // is no part of the first number.
+    if (line_no == 0 && line.compare(0, kUtf8Bom.size(), kUtf8Bom) == 0) {
+      line.erase(0, kUtf8Bom.size());
+    }
     if (++line_no > 2 * kMaxRows) {  // blank lines, endlessly
       fail_data("read_digits_csv: file '{}' has more than {} lines; the digits have 1797", path,
                 2 * kMaxRows);
@@ -510,6 +520,7 @@ LabeledImages read_digits_csv(const std::string& path) {
 }
 
 DigitsSplit load_digits(const std::string& path_or_empty) {
+  if (!path_or_empty.empty()) detail::check_path("load_digits", path_or_empty);
   const std::string path = path_or_empty.empty() ? default_digits_path() : path_or_empty;
   const LabeledImages all = read_digits_csv(path);
   const std::size_t n = all.size();
@@ -529,6 +540,8 @@ DigitsSplit load_digits(const std::string& path_or_empty) {
 
 LabeledImages read_idx(const std::string& images_path, const std::string& labels_path,
                        std::size_t limit) {
+  detail::check_path("read_idx", images_path, "image path");
+  detail::check_path("read_idx", labels_path, "label path");
   InputFile images_in("read_idx", images_path);
   InputFile labels_in("read_idx", labels_path);
   const IdxImagesHeader header = read_idx_images_header(images_in);
@@ -555,8 +568,10 @@ LabeledImages read_idx(const std::string& images_path, const std::string& labels
 
 LabeledImages load_mnist_like(const std::string& dir, const std::string& split, std::size_t limit) {
   if (split != "train" && split != "test") {
-    detail::fail_arg("load_mnist_like: split must be \"train\" or \"test\", got \"{}\"", split);
+    detail::fail_arg("load_mnist_like: split must be \"train\" or \"test\", got \"{}\"",
+                     detail::escaped(split));
   }
+  detail::check_path("load_mnist_like", dir, "directory path");
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     fail_data("load_mnist_like: directory '{}' does not exist. {}", dir, kFashionHint);

@@ -53,7 +53,10 @@ std::vector<std::string> digits_search_paths();
 /// every place looked in and names TINYTORCH_DIGITS.
 std::string default_digits_path();
 
-/// Reads every row of a digits CSV (plain or .gz): images [N, 1, 8, 8] /16, labels [N].
+/// Reads every row of a digits CSV (plain or .gz): images [N, 1, 8, 8] /16, labels [N]. A
+/// UTF-8 byte-order mark in front of the first row (spreadsheets write one) is skipped. The
+/// readers here throw std::invalid_argument for a path with a NUL byte, and for an empty one
+/// (but load_digits, where "" means the bundled file).
 LabeledImages read_digits_csv(const std::string& path);
 
 /// The course split of the digits at `path` (default: the bundled file, found by

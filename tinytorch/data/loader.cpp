@@ -143,6 +143,19 @@ std::size_t DataLoader::size() const {
   return options_.drop_last_ ? n / b : n / b + (n % b != 0);
 }
 
+void DataLoader::check_has_batches(const char* op) const {
+  if (size() > 0) return;
+  const std::size_t n = dataset_->size();
+  if (n == 0) detail::fail_arg("{}: the DataLoader gives no batches: the dataset is empty", op);
+  // As torch.utils.data.DataLoader, drop_last drops the only batch when it is partial; a pass
+  // is then empty, which a loop over it takes silently but an epoch cannot.
+  detail::fail_arg(
+      "{}: the DataLoader gives no batches: drop_last drops the last, partial batch, and the "
+      "dataset has {} example{}, fewer than one batch of {}; lower the batch size or set "
+      "drop_last(false)",
+      op, n, n == 1 ? "" : "s", options_.batch_size_);
+}
+
 DataLoader::Iterator DataLoader::begin() {
   // Hint: reset order_ to 0..n−1 (the dataset may have changed size), std::shuffle it with
   // generator_ when shuffling, return Iterator(this, 0).

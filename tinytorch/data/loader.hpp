@@ -96,6 +96,10 @@ class DataLoader {
 
   /// Number of batches per pass: ceil(n / batch) (floor with drop_last).
   std::size_t size() const;
+  /// For whoever needs at least one batch (a training epoch): throws std::invalid_argument
+  /// naming `op` and why a pass gives none, an empty dataset or drop_last with fewer examples
+  /// than one batch ("train_epoch: the DataLoader gives no batches: drop_last drops ...").
+  void check_has_batches(const char* op) const;
   const Dataset& dataset() const { return *dataset_; }
   std::size_t batch_size() const { return options_.batch_size_; }
 

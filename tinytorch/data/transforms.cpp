@@ -15,6 +15,9 @@ struct ImageLayout {
 };
 
 ImageLayout layout(const char* op, const Tensor& image) {
+  if (!image.defined()) {
+    detail::fail_arg("{}: the image is undefined; expected a tensor [H, W] or [C, H, W]", op);
+  }
   if (image.ndim() == 2) return {1, image.dim(0), image.dim(1)};
   if (image.ndim() == 3) return {image.dim(0), image.dim(1), image.dim(2)};
   detail::fail_shape("{}: expected an image [H, W] or [C, H, W], got {}", op,
@@ -54,6 +57,12 @@ RandomCrop::RandomCrop(std::size_t height, std::size_t width, std::size_t paddin
 
 Tensor RandomCrop::operator()(const Tensor& image) const {
   const ImageLayout l = layout("RandomCrop", image);
+  // As conv2d and pooling: a window over an empty image would cut nothing but padding, and
+  // hand on an all-zero image as if it were data.
+  if (l.height == 0 || l.width == 0) {
+    detail::fail_shape("RandomCrop: input {} has an empty {}x{} image; expected H and W >= 1",
+                       shape_str(image.shape()), l.height, l.width);
+  }
   const std::size_t padded_h = detail::padded_length("RandomCrop", l.height, padding_);
   const std::size_t padded_w = detail::padded_length("RandomCrop", l.width, padding_);
   if (height_ > padded_h || width_ > padded_w) {
@@ -111,7 +120,16 @@ Sample TransformDataset::get(std::size_t i) const {
     detail::fail_arg("TransformDataset: field {} does not exist; samples have {} fields", field_,
                      sample.size());
   }
+  if (!sample[field_].defined()) {
+    detail::fail_arg(
+        "TransformDataset: field {} of sample {} is undefined; the transform needs a tensor",
+        field_, i);
+  }
   sample[field_] = transform_(sample[field_]);
+  if (!sample[field_].defined()) {
+    detail::fail_arg("TransformDataset: the transform returned an undefined tensor for sample {}",
+                     i);
+  }
   return sample;
 }
 

@@ -6,7 +6,9 @@
 //                              a uniformly random position
 //   Compose({t1, t2})          apply t1, then t2
 //
-// Images are [H, W] or [C, H, W]. Randomness comes from the library generator (manual_seed).
+// Images are [H, W] or [C, H, W]; an undefined tensor is std::invalid_argument naming the
+// transform, and RandomCrop refuses an empty image (H or W 0) with a ShapeError, as conv2d does.
+// Randomness comes from the library generator (manual_seed).
 //
 //   auto augmented = std::make_shared<TransformDataset>(
 //       train_set, Compose({RandomHorizontalFlip(0.5f), RandomCrop(8, 2)}));

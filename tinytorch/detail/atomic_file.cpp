@@ -11,11 +11,13 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <tinytorch/detail/errors.hpp>
+#include <tinytorch/detail/text.hpp>
 
 namespace tinytorch::detail {
 
@@ -40,11 +42,27 @@ std::string unique_temporary_name(const std::string& path) {
 }
 
 constexpr int kNameAttempts = 100;
+/// Links followed before giving up with ELOOP, as the kernel does (its limit is 40 too).
+constexpr int kMaxLinks = 40;
+
+/// `target` read from the link at `link`, as a path from the current directory.
+std::string link_target(const std::string& link, const std::string& target) {
+  if (!target.empty() && target.front() == '/') return target;
+  const std::string dir = directory_of(link);
+  return dir == "/" ? "/" + target : dir + "/" + target;
+}
+
+bool is_directory(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
 
 }  // namespace
 
-AtomicFile::AtomicFile(const char* op, std::string path)
-    : op_(op), path_(std::move(path)), directory_(directory_of(path_)) {
+AtomicFile::AtomicFile(const char* op, std::string path) : op_(op), path_(std::move(path)) {
+  check_path(op_, path_);
+  target_ = follow_links();
+  directory_ = directory_of(target_);
 #ifdef O_TMPFILE
   // The unnamed file is named later through /proc/self/fd; without /proc, use a named one.
   if (::access("/proc/self/fd", X_OK) == 0) {
@@ -58,7 +76,7 @@ AtomicFile::AtomicFile(const char* op, std::string path)
   }
 #endif
   for (int attempt = 0; attempt < kNameAttempts; ++attempt) {
-    std::string name = unique_temporary_name(path_);
+    std::string name = unique_temporary_name(target_);
     fd_ = ::open(name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
     if (fd_ >= 0) {
       temporary_ = std::move(name);
@@ -94,7 +112,7 @@ void AtomicFile::commit() {
   const int fd = fd_;
   fd_ = -1;
   if (::close(fd) != 0 && errno != EINTR) fail("closing the temporary file failed", errno);
-  if (::rename(temporary_.c_str(), path_.c_str()) != 0) {
+  if (::rename(temporary_.c_str(), target_.c_str()) != 0) {
     const int error = errno;
     fail(error == EISDIR ? "is a directory; cannot replace it with a file"
                          : "cannot move the temporary file into place",
@@ -119,7 +137,7 @@ void AtomicFile::commit() {
 void AtomicFile::name_temporary() {
   const std::string self = "/proc/self/fd/" + std::to_string(fd_);
   for (int attempt = 0; attempt < kNameAttempts; ++attempt) {
-    std::string name = unique_temporary_name(path_);
+    std::string name = unique_temporary_name(target_);
     if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, name.c_str(), AT_SYMLINK_FOLLOW) == 0) {
       temporary_ = std::move(name);
       return;
@@ -129,9 +147,44 @@ void AtomicFile::name_temporary() {
   fail("found no unused name for the temporary file", EEXIST);
 }
 
+std::string AtomicFile::read_link(const std::string& link) {
+  // Some file systems (/proc) report a link's size as 0: grow the buffer until it has room.
+  for (std::size_t size = 256;; size *= 2) {
+    std::string target(size, '\0');
+    const ssize_t n = ::readlink(link.c_str(), target.data(), size);
+    if (n < 0) fail(fmt::format("cannot read the symbolic link '{}'", link), errno);
+    if (static_cast<std::size_t>(n) < size) return target.substr(0, static_cast<std::size_t>(n));
+    if (size > (std::size_t{1} << 20)) fail("a symbolic link is too long", ENAMETOOLONG);
+  }
+}
+
+std::string AtomicFile::follow_links() {
+  std::string current = path_;
+  for (int hops = 0; hops <= kMaxLinks; ++hops) {
+    struct stat st {};
+    if (::lstat(current.c_str(), &st) != 0) {
+      // Nothing there yet: a new file, or the target of a dangling link, which is created
+      // where the link points as long as that directory exists (a link to a folder that is
+      // gone more likely names the wrong place than a file to make).
+      if (current != path_ && errno == ENOENT && !is_directory(directory_of(current))) {
+        target_ = current;
+        fail(fmt::format("the directory '{}' of the link's target does not exist",
+                         directory_of(current)),
+             ENOENT);
+      }
+      return current;  // any other problem shows, with its reason, when the file is made
+    }
+    if (!S_ISLNK(st.st_mode)) return current;
+    current = link_target(current, read_link(current));
+  }
+  fail("follows more than 40 symbolic links", ELOOP);
+}
+
 void AtomicFile::fail(const std::string& what, int error) {
+  const std::string link =
+      target_.empty() || target_ == path_ ? "" : fmt::format(" (a symbolic link to '{}')", target_);
   const std::string message =
-      fmt::format("{}: {}: {}: {}", op_, path_, what,
+      fmt::format("{}: {}{}: {}: {}", op_, path_, link, what,
                   std::error_code(error, std::generic_category()).message());
   discard();
   throw SerializationError(message);

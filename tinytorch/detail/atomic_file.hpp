@@ -9,6 +9,17 @@
 //   3. on any failure the temporary is removed and SerializationError says what failed, with
 //      the system's own error text ("No space left on device").
 //
+// A path that is a symbolic link stays one: what a user expects from `ln -s run7.safetensors
+// best.safetensors` and a save to best.safetensors is that run7's file gets the new contents,
+// not that the link turns into a file of its own (which rename() over the link would do). So
+// the link (and any link it names, up to 40) is followed to its target, and the temporary is
+// made in the TARGET's directory and renamed onto the target; the link is left as it was. A
+// dangling link is written through too, creating its target, when the target's directory
+// exists; otherwise SerializationError names the link, its target and the missing directory.
+//
+// A path with a NUL byte, or an empty one, is std::invalid_argument: the system calls would
+// stop at the NUL and write a file the caller did not name.
+//
 //   AtomicFile file("save_safetensors", path);
 //   file.write(bytes, n);
 //   file.commit();          // without it, the destructor throws the temporary away
@@ -21,8 +32,8 @@ namespace tinytorch::detail {
 
 class AtomicFile {
  public:
-  /// Opens the temporary beside `path`, whose directory must exist. `op` and `path` start
-  /// every error message.
+  /// Opens the temporary beside `path` (beside its target, when `path` is a symbolic link),
+  /// whose directory must exist. `op` and `path` start every error message.
   AtomicFile(const char* op, std::string path);
   ~AtomicFile();
   AtomicFile(const AtomicFile&) = delete;
@@ -37,9 +48,14 @@ class AtomicFile {
   [[noreturn]] void fail(const std::string& what, int error);
   void discard() noexcept;
   void name_temporary();
+  /// The file a save to path_ replaces: path_, or where its symbolic links lead.
+  std::string follow_links();
+  std::string read_link(const std::string& link);
 
   const char* op_;
-  std::string path_, directory_;
+  std::string path_;       ///< as the caller named it, for messages
+  std::string target_;     ///< the file replaced: path_, or the file its links lead to
+  std::string directory_;  ///< target_'s directory, where the temporary is made
   std::string temporary_;  ///< its name once it has one ("" while unnamed)
   int fd_ = -1;
   bool unnamed_ = false;  ///< opened with O_TMPFILE

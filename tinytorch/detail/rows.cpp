@@ -217,8 +217,8 @@ __attribute__((target("avx2"))) void max_pool_2x2_avx2(const float* x, std::size
 // col2im on AVX2, as the AVX-512 kernel does it, 8 columns at a time: the lanes whose source
 // column exists are loaded (vmaskmovps reads nothing in the others, which stay 0) and added in
 // (u, v) order. Adding a 0 changes nothing here (a sum that starts at +0 is never −0), so the
-// floats are those of the plain loops (tests/kernels compares them bit for bit). A row's last, partial piece is stored through a buffer:
-// AMD's masked stores are slow.
+// floats are those of the plain loops (tests/kernels compares them bit for bit). A row's last,
+// partial piece is stored through a buffer: AMD's masked stores are slow.
 __attribute__((target("avx2"))) void col2im_rows_avx2(const float* cols, std::size_t channels,
                                                       std::size_t kh, std::size_t kw,
                                                       std::size_t ho, std::size_t wo,

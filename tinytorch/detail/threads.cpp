@@ -9,8 +9,13 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
+
+#include <fmt/format.h>
+
+#include <tinytorch/detail/errors.hpp>
 
 namespace tinytorch::detail {
 
@@ -89,20 +94,29 @@ class Pool {
 
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
+  // A pool that cannot start its threads (the system's limit on threads or memory) goes back to
+  // the size it had, so it is never left half-grown, and the error names the call and the
+  // count. Should even the old size fail to start again, it runs on the caller's thread alone.
   void resize(int n) {
-    if (n == size()) return;
-    {
-      const std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-      ++generation_;
-    }
-    wake_.notify_all();
-    for (std::thread& t : workers_) t.join();
-    workers_.clear();
-    stop_ = false;
-    const std::uint64_t now = generation_.load();
-    for (int i = 1; i < n; ++i) {
-      workers_.emplace_back([this, now, i] { worker_loop(static_cast<std::size_t>(i), now); });
+    const int previous = size();
+    if (n == previous) return;
+    stop_workers();
+    try {
+      start_workers(n);
+    } catch (const std::system_error& e) {
+      const std::size_t started = workers_.size() + 1;
+      stop_workers();
+      int now = previous;
+      try {
+        start_workers(previous);
+      } catch (const std::system_error&) {
+        stop_workers();
+        now = 1;
+      }
+      throw std::system_error(
+          e.code(), fmt::format("set_num_threads: cannot start {} threads (thread {} failed to "
+                                "start); the pool keeps {} thread{}",
+                                n, started + 1, now, now == 1 ? "" : "s"));
     }
   }
 
@@ -132,6 +146,27 @@ class Pool {
   }
 
  private:
+  void stop_workers() {
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+      ++generation_;
+    }
+    wake_.notify_all();
+    for (std::thread& t : workers_) t.join();
+    workers_.clear();
+    stop_ = false;
+  }
+
+  // The caller's thread plus n − 1 workers; throws std::system_error from the first worker
+  // that cannot start, with the ones before it running.
+  void start_workers(int n) {
+    const std::uint64_t now = generation_.load();
+    for (int i = 1; i < n; ++i) {
+      workers_.emplace_back([this, now, i] { worker_loop(static_cast<std::size_t>(i), now); });
+    }
+  }
+
   static void run_inline(std::size_t count, TaskRef body) {
     const bool was_inside = inside_task;
     inside_task = true;
@@ -201,6 +236,10 @@ class Pool {
 }  // namespace
 
 void set_threads(int n) {
+  // Its one caller is set_num_threads, which has checked n >= 1; its messages name that.
+  if (n > kMaxThreads) {
+    fail_arg("set_num_threads: expected a count in 1..{}, got {}", kMaxThreads, n);
+  }
   Pool::instance().resize(std::max(n, 1));
 }
 

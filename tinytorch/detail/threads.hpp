@@ -18,7 +18,14 @@
 
 namespace tinytorch::detail {
 
-/// Threads the library's kernels use (the caller's thread counts as one). Default 1.
+/// The most threads set_threads takes: far past the cores of the machines the library runs on
+/// (and the 64 blocks a parallel_for is cut into), low enough that a count such as INT_MAX is
+/// refused before the system runs out of threads half-way.
+inline constexpr int kMaxThreads = 1024;
+
+/// Threads the library's kernels use (the caller's thread counts as one). Default 1. A count
+/// past kMaxThreads is std::invalid_argument; when the system cannot start the threads, the
+/// pool keeps its old size and std::system_error says so (both name set_num_threads).
 void set_threads(int n);
 int threads();
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <limits>
 #include <optional>
+#include <set>
 #include <system_error>
 #include <tuple>
 #include <vector>
@@ -20,6 +21,7 @@
 #include <tinytorch/detail/atomic_file.hpp>
 #include <tinytorch/detail/errors.hpp>
 #include <tinytorch/detail/shape.hpp>
+#include <tinytorch/detail/text.hpp>
 
 // safetensors stores little-endian data; the reader and writer copy raw bytes.
 #if defined(__BYTE_ORDER__)
@@ -49,14 +51,32 @@ template <class... Args>
 
 namespace {
 
-void check_tensors_to_save(const std::string& path, const TensorMap& tensors) {
+void check_tensors_to_save(const char* op, const std::string& path, const TensorMap& tensors) {
   for (const auto& [name, t] : tensors) {
     if (name == kMetadataKey) {
-      detail::fail_arg("save_safetensors: {}: '{}' is reserved and cannot name a tensor", path,
-                       name);
+      detail::fail_arg("{}: {}: '{}' is reserved and cannot name a tensor", op, path, name);
     }
-    if (!t.defined())
-      detail::fail_arg("save_safetensors: {}: tensor '{}' is undefined", path, name);
+    // JSON strings are UTF-8; nlohmann would throw its own type_error from dump().
+    if (!detail::is_utf8(name)) {
+      detail::fail_arg("{}: {}: tensor name '{}' is not valid UTF-8", op, path,
+                       detail::escaped(name));
+    }
+    if (!t.defined()) {
+      detail::fail_arg("{}: {}: tensor '{}' is undefined", op, path, detail::escaped(name));
+    }
+  }
+}
+
+void check_metadata_to_save(const char* op, const std::string& path, const Metadata& metadata) {
+  for (const auto& [key, value] : metadata) {
+    if (!detail::is_utf8(key)) {
+      detail::fail_arg("{}: {}: metadata key '{}' is not valid UTF-8", op, path,
+                       detail::escaped(key));
+    }
+    if (!detail::is_utf8(value)) {
+      detail::fail_arg("{}: {}: metadata value of key '{}' is not valid UTF-8", op, path,
+                       detail::escaped(key));
+    }
   }
 }
 
@@ -86,29 +106,34 @@ void write_tensors(detail::AtomicFile& file, const std::string& header, const Te
   for (const auto& [name, t] : tensors) file.write(t.data().data(), t.size() * sizeof(float));
 }
 
-void create_parent_dirs(const std::string& path) {
+void create_parent_dirs(const char* op, const std::string& path) {
   const fs::path target(path);
   if (!target.has_parent_path()) return;
   std::error_code ec;
   fs::create_directories(target.parent_path(), ec);
   if (ec) {
-    fail("save_safetensors", path, "cannot create directory '{}': {}",
-         target.parent_path().string(), ec.message());
+    fail(op, path, "cannot create directory '{}': {}", target.parent_path().string(), ec.message());
   }
 }
 
 }  // namespace
 
-void save_safetensors(const std::string& path, const TensorMap& tensors, const Metadata& metadata) {
-  if (path.empty()) detail::fail_arg("save_safetensors: the path is empty");
-  check_tensors_to_save(path, tensors);
+void detail::save_safetensors(const char* op, const std::string& path, const TensorMap& tensors,
+                              const Metadata& metadata) {
+  detail::check_path(op, path);
+  check_tensors_to_save(op, path, tensors);
+  check_metadata_to_save(op, path, metadata);
   const std::string header = build_header(tensors, metadata);
-  create_parent_dirs(path);
+  create_parent_dirs(op, path);
   // Written to a temporary beside `path`, synced and renamed over it (detail/atomic_file.hpp):
   // readers and a crash or power loss see the old file or the whole new one, never half.
-  detail::AtomicFile file("save_safetensors", path);
+  detail::AtomicFile file(op, path);
   write_tensors(file, header, tensors);
   file.commit();
+}
+
+void save_safetensors(const std::string& path, const TensorMap& tensors, const Metadata& metadata) {
+  detail::save_safetensors("save_safetensors", path, tensors, metadata);
 }
 
 // ---- reading: the element types --------------------------------------------------------
@@ -268,6 +293,62 @@ std::uint64_t read_header_length(const std::string& path, InputFile& in) {
   return n;
 }
 
+/// A JSON parser callback that refuses a key repeated in one object. nlohmann keeps one of the
+/// two values and drops the other without a word, so a header naming tensor "w" twice would
+/// load one of them and leave the other's bytes unexplained (other readers might pick the
+/// other one); the safetensors crate refuses such headers too.
+class DuplicateKeyCheck {
+ public:
+  explicit DuplicateKeyCheck(const std::string& path) : path_(&path) {}
+
+  bool operator()(int depth, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+        // Depth 0 is the header; depth 1 a value of one of its keys (a tensor's entry or the
+        // metadata), which keeps that key for the message.
+        objects_.push_back({depth == 1 ? last_key_ : "", depth, {}});
+        break;
+      case json::parse_event_t::object_end:
+        objects_.pop_back();
+        break;
+      case json::parse_event_t::key:
+        last_key_ = parsed.get<std::string>();
+        if (!objects_.back().keys.insert(last_key_).second) fail_duplicate();
+        break;
+      default:
+        break;
+    }
+    return true;
+  }
+
+ private:
+  struct Object {
+    std::string key;  ///< its key in the enclosing object, when that is the header
+    int depth;
+    std::set<std::string> keys;
+  };
+
+  [[noreturn]] void fail_duplicate() const {
+    const Object& object = objects_.back();
+    const std::string name = detail::escaped(last_key_);
+    if (object.depth == 0) {
+      if (last_key_ == kMetadataKey) fail(kRead, *path_, "header has two '{}' entries", name);
+      fail(kRead, *path_, "header names tensor '{}' twice", name);
+    }
+    if (object.depth == 1 && object.key == kMetadataKey) {
+      fail(kRead, *path_, "__metadata__ has the key '{}' twice", name);
+    }
+    if (object.depth == 1) {
+      fail(kRead, *path_, "tensor '{}' has the key '{}' twice", detail::escaped(object.key), name);
+    }
+    fail(kRead, *path_, "header has the key '{}' twice in one object", name);
+  }
+
+  const std::string* path_;
+  std::vector<Object> objects_;
+  std::string last_key_;
+};
+
 json parse_header(const std::string& path, InputFile& in, std::uint64_t n) {
   const std::vector<char> text = in.read_up_to(n);
   if (text.size() < n) {
@@ -275,9 +356,10 @@ json parse_header(const std::string& path, InputFile& in, std::uint64_t n) {
   }
   json header;
   try {
-    header = json::parse(text.begin(), text.end());
+    header = json::parse(text.begin(), text.end(), DuplicateKeyCheck(path));
   } catch (const json::exception& e) {
-    fail(kRead, path, "header is not valid JSON ({})", e.what());
+    // Its "last read" part quotes the input, which may be any bytes.
+    fail(kRead, path, "header is not valid JSON ({})", detail::escaped(e.what()));
   }
   if (!header.is_object()) fail(kRead, path, "header is not a JSON object");
   return header;
@@ -286,6 +368,7 @@ json parse_header(const std::string& path, InputFile& in, std::uint64_t n) {
 /// One tensor's header entry, checked for form but not yet against the data.
 struct Entry {
   std::string name;
+  std::string shown;  ///< the name as messages print it (detail::escaped)
   const Dtype* dtype = nullptr;
   Shape shape;
   std::uint64_t begin = 0, end = 0;
@@ -309,14 +392,15 @@ std::uint64_t header_integer(const std::string& path, const std::string& name, c
   return value.get<std::uint64_t>();
 }
 
-Entry parse_entry(const std::string& path, const std::string& name, const json& value) {
-  Entry entry{name, nullptr, {}, 0, 0};
+Entry parse_entry(const std::string& path, const std::string& raw_name, const json& value) {
+  Entry entry{raw_name, detail::escaped(raw_name), nullptr, {}, 0, 0};
+  const std::string& name = entry.shown;
   try {
     const std::string dtype = value.at("dtype").get<std::string>();
     entry.dtype = find_dtype(dtype);
     if (entry.dtype == nullptr) {
-      fail(kRead, path, "tensor '{}' has dtype {}; readable dtypes are {}", name, dtype,
-           readable_dtypes());
+      fail(kRead, path, "tensor '{}' has dtype {}; readable dtypes are {}", name,
+           detail::escaped(dtype), readable_dtypes());
     }
     const json& shape = value.at("shape");
     if (!shape.is_array()) fail(kRead, path, "tensor '{}' has a shape that is not a list", name);
@@ -359,17 +443,17 @@ void check_layout(const std::string& path, std::vector<Entry> entries, std::uint
   std::uint64_t expected_begin = 0;
   for (const Entry& e : entries) {
     if (e.begin > e.end || e.end > data_size) {
-      fail(kRead, path, "tensor '{}' has data_offsets [{}, {}] outside the {} data bytes", e.name,
+      fail(kRead, path, "tensor '{}' has data_offsets [{}, {}] outside the {} data bytes", e.shown,
            e.begin, e.end, data_size);
     }
     if (e.begin != expected_begin) {
-      fail(kRead, path, "tensor '{}' starts at byte {} but the data before it ends at {}", e.name,
+      fail(kRead, path, "tensor '{}' starts at byte {} but the data before it ends at {}", e.shown,
            e.begin, expected_begin);
     }
     const std::uint64_t needed = shape_bytes(e.shape, e.dtype->size);
     if (needed != e.end - e.begin) {
       fail(kRead, path,
-           "tensor '{}' of shape {} and dtype {} needs {} bytes but its offsets span {}", e.name,
+           "tensor '{}' of shape {} and dtype {} needs {} bytes but its offsets span {}", e.shown,
            shape_str(e.shape), e.dtype->name, needed, e.end - e.begin);
     }
     expected_begin = e.end;
@@ -400,7 +484,9 @@ Metadata parse_metadata(const std::string& path, const json& header) {
   if (it == header.end()) return metadata;
   if (!it->is_object()) fail(kRead, path, "__metadata__ is not a JSON object");
   for (const auto& [key, value] : it->items()) {
-    if (!value.is_string()) fail(kRead, path, "__metadata__ entry '{}' is not a string", key);
+    if (!value.is_string()) {
+      fail(kRead, path, "__metadata__ entry '{}' is not a string", detail::escaped(key));
+    }
     metadata[key] = value.get<std::string>();
   }
   return metadata;
@@ -423,6 +509,7 @@ Tensor to_tensor(const Entry& e, const char* data) {
 }  // namespace
 
 TensorMap load_safetensors(const std::string& path, Metadata* metadata) {
+  detail::check_path(kRead, path);
   InputFile in(path);
   const std::uint64_t n = read_header_length(path, in);
   const json header = parse_header(path, in, n);

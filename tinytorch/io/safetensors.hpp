@@ -34,14 +34,27 @@ using Metadata = std::map<std::string, std::string>;
 
 /// Writes every tensor as F32, atomically: into a temporary file beside `path` that is then
 /// renamed over it, so a crash never leaves half a file. Creates missing parent directories.
-/// An undefined tensor or the reserved name "__metadata__" is std::invalid_argument.
+/// A `path` that is a symbolic link keeps being one: its target gets the new contents (see
+/// detail/atomic_file.hpp). An empty path or one with a NUL byte, an undefined tensor, the
+/// reserved name "__metadata__", and names or metadata that are not valid UTF-8 (JSON holds
+/// nothing else) are std::invalid_argument.
 void save_safetensors(const std::string& path, const TensorMap& tensors,
                       const Metadata& metadata = {});
 
 /// Reads every tensor of a safetensors file (F32, F64, F16, BF16, I64 or I32, converted to
 /// float) and, if asked, its metadata. The whole file is checked before anything is returned;
-/// any problem (missing file, a directory, bad header, unknown dtype, byte size that disagrees
-/// with the shape) throws SerializationError naming the file and the tensor.
+/// any problem (missing file, a directory, bad header, a tensor named twice, unknown dtype,
+/// byte size that disagrees with the shape) throws SerializationError naming the file and the
+/// tensor. An empty path or one with a NUL byte is std::invalid_argument.
 TensorMap load_safetensors(const std::string& path, Metadata* metadata = nullptr);
+
+namespace detail {
+
+/// save_safetensors() for the functions built on it (save, save_checkpoint): `op` starts
+/// every error message, so that it names the function the user called.
+void save_safetensors(const char* op, const std::string& path, const TensorMap& tensors,
+                      const Metadata& metadata);
+
+}  // namespace detail
 
 }  // namespace tinytorch

@@ -8,12 +8,14 @@
 
 #include <fmt/format.h>
 
+#include <tinytorch/detail/text.hpp>
+
 namespace tinytorch {
 
 namespace {
 
 std::string describe(const std::string& name, const Tensor& t) {
-  return fmt::format("'{}' {}", name, shape_str(t.shape()));
+  return fmt::format("'{}' {}", detail::escaped(name), shape_str(t.shape()));
 }
 
 std::string count_of(std::size_t n, const char* what) {
@@ -38,10 +40,11 @@ detail::CheckedState detail::check_state_dict(const char* op, const std::string&
     if (it == tensors.end()) {
       missing.push_back(describe(name, target));
     } else if (!it->second.defined()) {
-      problems.push_back(fmt::format("tensor '{}' is undefined in {}", name, held));
+      problems.push_back(
+          fmt::format("tensor '{}' is undefined in {}", detail::escaped(name), held));
     } else if (it->second.shape() != target.shape()) {
-      problems.push_back(fmt::format("tensor '{}' has shape {} in {} but {} in the model", name,
-                                     shape_str(it->second.shape()), held,
+      problems.push_back(fmt::format("tensor '{}' has shape {} in {} but {} in the model",
+                                     detail::escaped(name), shape_str(it->second.shape()), held,
                                      shape_str(target.shape())));
     } else {
       plan.copies.emplace_back(target, it->second);
@@ -53,7 +56,8 @@ detail::CheckedState detail::check_state_dict(const char* op, const std::string&
       const std::string name = key.substr(prefix.size());
       const bool known = std::any_of(state.begin(), state.end(),
                                      [&](const auto& named) { return named.first == name; });
-      if (!known) extra.push_back(t.defined() ? describe(name, t) : "'" + name + "'");
+      if (!known)
+        extra.push_back(t.defined() ? describe(name, t) : "'" + detail::escaped(name) + "'");
     }
   }
   if (!missing.empty()) {
@@ -84,19 +88,21 @@ void detail::CheckedState::apply() const {
 }
 
 void save(const Module& module, const std::string& path, const Metadata& metadata) {
+  detail::check_path("save", path);
   TensorMap tensors;
   for (const auto& [name, t] : module.state_dict()) {
     if (!tensors.emplace(name, t).second) {
-      throw SerializationError(
-          fmt::format("save: {}: the model has two tensors named '{}'", path, name));
+      throw SerializationError(fmt::format("save: {}: the model has two tensors named '{}'", path,
+                                           detail::escaped(name)));
     }
   }
   Metadata meta = metadata;
   meta["format"] = kWeightsFormat;
-  save_safetensors(path, tensors, meta);
+  detail::save_safetensors("save", path, tensors, meta);
 }
 
 void load(Module& module, const std::string& path, bool strict) {
+  detail::check_path("load", path);
   const TensorMap tensors = load_safetensors(path);
   detail::check_state_dict("load", path, module, tensors, "", strict).apply();
 }

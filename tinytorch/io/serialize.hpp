@@ -39,6 +39,7 @@ void save(const Module& module, const std::string& path, const Metadata& metadat
 /// Reads `path` into module's parameters and buffers, matched by name. strict = false ignores
 /// tensors the model does not have; a tensor the model has but the file lacks is always an
 /// error. Throws SerializationError (file, tensor, what was expected) and then changes nothing.
+/// save() and load() throw std::invalid_argument for an empty path or one with a NUL byte.
 void load(Module& module, const std::string& path, bool strict = true);
 
 /// As load(), from tensors already in memory (named as in module.state_dict()).

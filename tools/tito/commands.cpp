@@ -109,10 +109,11 @@ void print_tests(const ModuleRun& run) {
   }
   for (const std::string& exercise : order) {
     const auto& tests = waiting[exercise];
-    fmt::print("  {} {} is not implemented yet; {} test{} wait{} on it\n", mark(Outcome::not_implemented),
-               exercise, tests.size(), tests.size() == 1 ? "" : "s", tests.size() == 1 ? "s" : "");
-    fmt::print("      hint: {}\n", tests.front()->message.substr(
-                                      std::min(exercise.size() + 2, tests.front()->message.size())));
+    fmt::print("  {} {} is not implemented yet; {} test{} wait{} on it\n",
+               mark(Outcome::not_implemented), exercise, tests.size(), tests.size() == 1 ? "" : "s",
+               tests.size() == 1 ? "s" : "");
+    fmt::print("      hint: {}\n", tests.front()->message.substr(std::min(
+                                       exercise.size() + 2, tests.front()->message.size())));
     for (std::size_t i = 0; i < tests.size() && i < 3; ++i)
       fmt::print("      {}\n", tests[i]->name);
     if (tests.size() > 3) fmt::print("      … and {} more\n", tests.size() - 3);

@@ -36,8 +36,8 @@ bool is_copy(const fs::path& dir) {
 std::vector<Student> find_students(const fs::path& path) {
   std::error_code ec;
   if (!fs::is_directory(path, ec)) {
-    throw Error(fmt::format("{} is not a folder; give a student copy or a folder of them",
-                            path.string()));
+    throw Error(
+        fmt::format("{} is not a folder; give a student copy or a folder of them", path.string()));
   }
   const fs::path dir = fs::weakly_canonical(fs::absolute(path), ec);
   if (is_copy(dir)) return {{dir.filename().string(), dir}};
@@ -92,7 +92,8 @@ struct StudentLines {
 
 // The teacher's file with the region bodies of modules not in `solution_for` taken from the
 // student's answers (a stub where the student's file has no such region).
-std::string spliced(const SourceFile& f, const std::map<std::string, std::vector<std::string>>& answers,
+std::string spliced(const SourceFile& f,
+                    const std::map<std::string, std::vector<std::string>>& answers,
                     const std::set<int>& solution_for, std::vector<StudentLines>& placed,
                     std::set<std::string>& missing) {
   std::vector<std::string> out;
@@ -197,7 +198,8 @@ class Grader {
   StudentGrade grade(const Student& student) {
     StudentGrade g{student, {}, std::vector<ModuleGrade>(modules().size()), "", {}, 0.0, 0};
     std::string kept_note;
-    g.kept = options_.kept ? *options_.kept : recorded_kept_modules(student.dir.string(), kept_note);
+    g.kept =
+        options_.kept ? *options_.kept : recorded_kept_modules(student.dir.string(), kept_note);
     if (!kept_note.empty()) g.notes.push_back(kept_note);
     for (int n : g.kept) modules_grade(g, n).kept = true;
     fmt::print("\ngrading {} ({})\n", student.name, student.dir.string());
@@ -288,7 +290,8 @@ class Grader {
     mg.passed = run.passed();
     mg.skipped = run.count(Outcome::skipped);
     mg.failed = mg.tests - mg.passed;
-    if (mg.skipped) mg.notes.push_back(fmt::format("{} skipped (not counted as passed)", mg.skipped));
+    if (mg.skipped)
+      mg.notes.push_back(fmt::format("{} skipped (not counted as passed)", mg.skipped));
     for (const TestResult& t : run.tests) {
       if (t.message.rfind("timed out", 0) == 0 || t.message.rfind("not run:", 0) == 0) {
         mg.notes.push_back("time limit reached");
@@ -408,8 +411,8 @@ int grade_copies(const Project& teacher, const GradeOptions& options) {
     const fs::path dir = fs::absolute(options.csv).parent_path();
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) {
-      throw Error(fmt::format("cannot write {}: folder {} does not exist", options.csv,
-                              dir.string()));
+      throw Error(
+          fmt::format("cannot write {}: folder {} does not exist", options.csv, dir.string()));
     }
   }
   const std::vector<Student> students = find_students(options.copies);
@@ -430,8 +433,8 @@ int grade_copies(const Project& teacher, const GradeOptions& options) {
     fmt::print("\nwrote {} ({} student{})\n", options.csv, grades.size(),
                grades.size() == 1 ? "" : "s");
   }
-  const bool all_complete = std::all_of(grades.begin(), grades.end(),
-                                        [](const StudentGrade& g) { return g.complete(); });
+  const bool all_complete =
+      std::all_of(grades.begin(), grades.end(), [](const StudentGrade& g) { return g.complete(); });
   if (!all_complete) {
     std::fflush(stdout);  // the table first, then the summary
     fmt::print(stderr,

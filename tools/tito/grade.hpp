@@ -24,11 +24,11 @@
 namespace tito {
 
 struct GradeOptions {
-  fs::path copies;                     ///< a student copy, or a folder of student copies
-  std::string csv;                     ///< where to write the CSV ("" = nowhere)
+  fs::path copies;                       ///< a student copy, or a folder of student copies
+  std::string csv;                       ///< where to write the CSV ("" = nowhere)
   std::optional<std::vector<int>> kept;  ///< overrides each copy's own record of kept modules
-  bool count_kept = false;             ///< kept modules score like the others
-  double time_limit = 300;             ///< seconds for one module's tests
+  bool count_kept = false;               ///< kept modules score like the others
+  double time_limit = 300;               ///< seconds for one module's tests
 };
 
 /// Grades every copy; returns 0 when every copy built and ran completely, 1 when a module of

@@ -55,8 +55,9 @@ int main(int argc, char** argv) {
                     "modules handed out solved (default: what each copy's release recorded)");
   grade->add_flag("--count-kept", grading.count_kept,
                   "kept modules score like the others (by default they count for nothing)");
-  grade->add_option("--time-limit", grading.time_limit,
-                    "seconds one module's tests may run (default 300)")
+  grade
+      ->add_option("--time-limit", grading.time_limit,
+                   "seconds one module's tests may run (default 300)")
       ->check(CLI::Range(1.0, 86400.0));
 
   CLI11_PARSE(app, argc, argv);

@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include "error.hpp"
 #include "process.hpp"
@@ -300,8 +300,8 @@ std::vector<TestResult> Runner::run_each_test(const fs::path& binary, const Cour
                                               const std::vector<std::string>& names) {
   std::vector<TestResult> results;
   const fs::path report = work_dir() / (m.name + ".one.json");
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::duration<double>(limits_.budget_seconds);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(limits_.budget_seconds);
   for (const std::string& name : names) {
     if (std::chrono::steady_clock::now() > deadline) {
       results.push_back({name, Outcome::failed,

@@ -418,5 +418,19 @@ TEST(Spatial, BadInputGivesClearErrors) {
       "conv2d: expected bias [2], got [3]");
 }
 
+// As in PyTorch: an empty batch gives zero weight and bias gradients and an empty input
+// gradient, not undefined ones (the engine took a size-0 gradient for "no gradient").
+TEST(Spatial, AnEmptyBatchThroughConv2dGivesZeroGradients) {
+  Conv2d conv(1, 2, 3, 1, 1);
+  Tensor x = Tensor::zeros({0, 1, 5, 5}, true);
+  conv(x).sum().backward();
+  ASSERT_TRUE(conv.weight.grad().defined());
+  ASSERT_TRUE(conv.bias.grad().defined());
+  ASSERT_TRUE(x.grad().defined());
+  expect_near(conv.weight.grad(), Tensor::zeros({2, 1, 3, 3}));
+  expect_near(conv.bias.grad(), Tensor::zeros({2}));
+  EXPECT_EQ(x.grad().shape(), (Shape{0, 1, 5, 5}));
+}
+
 }  // namespace
 }  // namespace tinytorch

@@ -132,28 +132,43 @@ const std::vector<std::string>& test_targets() {
   return targets;
 }
 
-// The modules whose student lines the build log's errors point at ("file:line:col: error:" and
-// the "required from here" lines of a template's instantiation). An error below a student's
-// region in the same file (an unbalanced brace) counts against that region.
+// The modules whose student lines the build log's errors point at: each "file:line:col:
+// error:" line and the "required from" lines of the template instantiation just before it
+// (those before a warning are dropped: a stub's unused parameters warn, and are no fault). An
+// error below a student's region in the same file (an unbalanced brace) counts against that
+// region.
 std::set<int> modules_to_blame(const fs::path& log, const fs::path& tree,
                                const std::vector<StudentLines>& placed) {
-  static const std::regex where(R"(^(\S+?):(\d+):(\d+:)? (error|fatal error|\s*required from))");
+  static const std::regex where(
+      R"(^(\S+?):(\d+):(\d+:)? (error|fatal error|warning|\s*required from))");
   std::set<int> blamed;
+  std::vector<std::pair<fs::path, std::size_t>> pending;  // "required from" places
   std::ifstream in(log);
   std::error_code ec;
-  for (std::string line; std::getline(in, line);) {
-    std::smatch m;
-    if (!std::regex_search(line, m, where)) continue;
-    fs::path file = m[1].str();
+  const auto blame = [&](fs::path file, std::size_t at) {
     if (file.is_relative()) file = tree / "build" / file;
     const fs::path rel = fs::relative(fs::weakly_canonical(file, ec), tree, ec);
-    const std::size_t at = std::stoul(m[2]);
     const StudentLines* nearest = nullptr;
     for (const StudentLines& s : placed) {
       if (s.file != rel || s.first > at) continue;
       if (!nearest || s.first > nearest->first) nearest = &s;
     }
     if (nearest) blamed.insert(nearest->module);
+  };
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (!std::regex_search(line, m, where)) continue;
+    const std::string kind = m[4].str();
+    const std::pair<fs::path, std::size_t> place{m[1].str(), std::stoul(m[2])};
+    if (kind.find("required from") != std::string::npos) {
+      pending.push_back(place);
+    } else if (kind == "warning") {
+      pending.clear();
+    } else {
+      for (const auto& p : pending) blame(p.first, p.second);
+      pending.clear();
+      blame(place.first, place.second);
+    }
   }
   return blamed;
 }
@@ -251,6 +266,7 @@ class Grader {
                          "-DTINYTORCH_COMPARE_LIBTORCH=OFF"});
       const std::string errors = runner_.build(test_targets());
       if (errors.empty()) return true;
+      keep_log(g.student.name, attempt);
       std::set<int> blamed = modules_to_blame(runner_.build_log(), tree_, placed);
       for (int n : solution_for) blamed.erase(n);
       if (blamed.empty()) blamed = blame_by_elimination(solution_for);
@@ -265,6 +281,15 @@ class Grader {
     }
     g.problem = "the build kept failing";
     return false;
+  }
+
+  // Each failed build's whole log stays, for the teacher: build/tito/grade-logs/<student>.N.log.
+  void keep_log(const std::string& student, std::size_t attempt) {
+    const fs::path dir = tree_.parent_path() / "grade-logs";
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    fs::copy_file(runner_.build_log(), dir / fmt::format("{}.{}.log", student, attempt + 1),
+                  fs::copy_options::overwrite_existing, ec);
   }
 
   // The first module, in course order, whose code alone keeps the tree from building.

@@ -51,6 +51,15 @@ void check_grad_out(const char* op, const Array& grad_out, const Shape& expected
   }
 }
 
+// A pooling backward reference's geometry, with grad_out checked against its output shape.
+Geometry pool_backward_geometry(const char* op, const Array& x, const Array& grad_out,
+                                KernelSize kernel, std::size_t stride, std::size_t padding) {
+  const Geometry g =
+      geometry(op, detail::to_shape(x.shape()), kernel.first, kernel.second, stride, padding);
+  check_grad_out(op, grad_out, {g.n, g.c, g.ho, g.wo});
+  return g;
+}
+
 Array crop_padding(const Array& padded, std::size_t pad) {
   const std::size_t n = padded.shape()[0], c = padded.shape()[1];
   const std::size_t h = padded.shape()[2] - 2 * pad, w = padded.shape()[3] - 2 * pad;
@@ -155,9 +164,8 @@ Array max_pool2d_reference(const Array& x, KernelSize kernel, std::size_t stride
 
 Array max_pool2d_backward_reference(const Array& x, const Array& grad_out, KernelSize kernel,
                                     std::size_t stride, std::size_t padding) {
-  const Geometry g = geometry("max_pool2d_backward_reference", detail::to_shape(x.shape()),
-                              kernel.first, kernel.second, stride, padding);
-  check_grad_out("max_pool2d_backward_reference", grad_out, {g.n, g.c, g.ho, g.wo});
+  const Geometry g =
+      pool_backward_geometry("max_pool2d_backward_reference", x, grad_out, kernel, stride, padding);
   // Hint: pad x with −∞ and make a zero gradient of the padded shape; for every output find
   // the window's first maximum in row-major order (strict >) and add g there; crop the padding.
   // BEGIN SOLUTION 09_spatial max_pool2d_backward_reference
@@ -213,9 +221,8 @@ Array avg_pool2d_reference(const Array& x, KernelSize kernel, std::size_t stride
 
 Array avg_pool2d_backward_reference(const Array& x, const Array& grad_out, KernelSize kernel,
                                     std::size_t stride, std::size_t padding) {
-  const Geometry g = geometry("avg_pool2d_backward_reference", detail::to_shape(x.shape()),
-                              kernel.first, kernel.second, stride, padding);
-  check_grad_out("avg_pool2d_backward_reference", grad_out, {g.n, g.c, g.ho, g.wo});
+  const Geometry g =
+      pool_backward_geometry("avg_pool2d_backward_reference", x, grad_out, kernel, stride, padding);
   Array dx = conv2d_backward_reference(as_planes(x, g, g.h, g.w), averaging_kernel(g),
                                        as_planes(grad_out, g, g.ho, g.wo), stride, padding)
                  .input;

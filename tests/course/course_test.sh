@@ -64,6 +64,12 @@ bad_input() {
   out=$(tito_in "$SRC" release --student "$WORK/k" --keep 01-x)
   expect_contains "$out" "expected modules like 01-04" "bad --keep refused"
 
+  # grade rewrites its scratch tree: never one it did not make (a wrong --build-dir).
+  mkdir -p "$WORK/other-build/tito/grade" "$WORK/fake-copy/tinytorch" && echo keep > "$WORK/other-build/tito/grade/victim.txt"
+  out=$(tito_in "$SRC" --build-dir "$WORK/other-build" grade "$WORK/fake-copy"); rc=$?
+  [ $rc -ne 0 ] && [ "$(cat "$WORK/other-build/tito/grade/victim.txt")" = keep ] && pass "grade leaves a scratch folder it did not make alone" ||
+    fail "grade used $WORK/other-build/tito/grade"
+  expect_contains "$out" "holds files tito did not write" "grade says why it will not use that folder"
   out=$(tito_in "$SRC" --build-dir "$BUILD" test 12)
   expect_contains "$out" "there is no module 12" "unknown module number refused"
   out=$(tito_in "$SRC" --build-dir "$BUILD" test tensor)

@@ -424,6 +424,22 @@ std::string csv_of(const std::vector<StudentGrade>& grades, const fs::path& tree
   return csv;
 }
 
+// The scratch tree is rewritten and pruned for every student, so it must be one tito made: a
+// build folder chosen by mistake (--build-dir, TITO_BUILD_DIR) may hold a tito/grade of
+// someone else's, which grading would otherwise empty.
+void claim_scratch_tree(const fs::path& tree) {
+  const fs::path marker = tree / ".tito-grading-tree";
+  std::error_code ec;
+  if (fs::exists(tree, ec) && !fs::is_empty(tree, ec) &&
+      !fs::is_regular_file(fs::symlink_status(marker, ec))) {
+    throw Error(fmt::format(
+        "{} holds files tito did not write (no {}); grade rewrites that folder, so it will not "
+        "use it: choose another build folder (--build-dir); nothing was changed",
+        tree.string(), marker.filename().string()));
+  }
+  write_file_atomically(marker, "the scratch tree of tito grade: rewritten for every student\n");
+}
+
 }  // namespace
 
 int grade_copies(const Project& teacher, const GradeOptions& options) {
@@ -447,6 +463,7 @@ int grade_copies(const Project& teacher, const GradeOptions& options) {
                               s.dir.string()));
     }
   }
+  claim_scratch_tree(teacher.build_dir / "tito" / "grade");
   Grader grader(teacher, options);
   std::vector<StudentGrade> grades;
   for (const Student& s : students) {

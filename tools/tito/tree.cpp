@@ -20,7 +20,8 @@ bool left_out(const fs::path& relative, const fs::path& absolute, TreeFor use) {
   if (first == ".git" || first == ".cache" || first == ".tito" ||
       (top_dir && first.rfind("build", 0) == 0))
     return true;
-  if (relative == fs::path("compile_commands.json")) return true;
+  if (relative == fs::path("compile_commands.json") || relative == fs::path(".tito-grading-tree"))
+    return true;
   if (relative == fs::path("tests") / "course") return true;
   if (use == TreeFor::student &&
       (relative == fs::path("tests") / "hidden" || relative == fs::path("tests") / "kernels"))

@@ -3,6 +3,7 @@
 #pragma once
 
 // clang-format off
+#include <tinytorch/types.hpp>             // Shape, Array, the error types
 #include <tinytorch/core/tensor.hpp>       // 01
 #include <tinytorch/core/activations.hpp>  // 02
 #include <tinytorch/core/module.hpp>       // 03 (base)
@@ -10,7 +11,7 @@
 #include <tinytorch/core/losses.hpp>       // 04
 #include <tinytorch/core/autograd.hpp>     // 05
 #include <tinytorch/core/optimizers.hpp>   // 06
-#include <tinytorch/core/training.hpp>     // 07
+#include <tinytorch/train/training.hpp>    // 07
 #include <tinytorch/data/loader.hpp>       // 08
 #include <tinytorch/data/datasets.hpp>     // 08
 #include <tinytorch/data/transforms.hpp>   // 08

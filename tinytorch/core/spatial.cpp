@@ -63,8 +63,8 @@ void check_layer_sizes(const char* op, KernelSize kernel, std::size_t stride, st
 
 // Input row (or column) read by output position `o` at kernel offset `k`; negative or past
 // the edge when it falls in the padding.
-inline long source_index(std::size_t o, std::size_t k, const Geometry& g) {
-  return static_cast<long>(o * g.stride + k) - static_cast<long>(g.pad);
+inline long source_index(std::size_t o, std::size_t k, const Geometry& geo) {
+  return static_cast<long>(o * geo.stride + k) - static_cast<long>(geo.pad);
 }
 
 // A half-open range [first, last) of indices.
@@ -74,8 +74,8 @@ struct Span {
 
 // The kernel taps [first, last) of window `o` that read inside an input of length `size` (the
 // others fall in the padding). Pooling uses it to run its inner loops without bounds checks.
-inline Span taps_inside(std::size_t o, std::size_t kernel, std::size_t size, const Geometry& g) {
-  const long start = static_cast<long>(o * g.stride) - static_cast<long>(g.pad);
+inline Span taps_inside(std::size_t o, std::size_t kernel, std::size_t size, const Geometry& geo) {
+  const long start = static_cast<long>(o * geo.stride) - static_cast<long>(geo.pad);
   const long first = std::max(0L, -start);
   const long last = std::min(static_cast<long>(kernel), static_cast<long>(size) - start);
   return {static_cast<std::size_t>(first), static_cast<std::size_t>(std::max(first, last))};
@@ -113,12 +113,13 @@ Geometry internal::geometry(const char* op, const Shape& x, std::size_t kh, std:
     detail::fail_shape("{}: stride {} is larger than the padded input {}x{} (input {}, padding {})",
                        op, stride, padded_h, padded_w, shape_str(x), pad);
   }
-  Geometry g{x[0], x[1], x[2], x[3], kh, kw, stride, pad, 0, 0};
-  g.ho = output_length(g.h, kh, stride, pad);
-  g.wo = output_length(g.w, kw, stride, pad);
-  detail::checked_numel(op, {g.n, g.c, g.ho, g.wo});         // the output
-  detail::checked_numel(op, {g.c, g.kh, g.kw, g.ho, g.wo});  // one image's windows (im2col)
-  return g;
+  Geometry geo{x[0], x[1], x[2], x[3], kh, kw, stride, pad, 0, 0};
+  geo.ho = output_length(geo.h, kh, stride, pad);
+  geo.wo = output_length(geo.w, kw, stride, pad);
+  detail::checked_numel(op, {geo.n, geo.c, geo.ho, geo.wo});  // the output
+  detail::checked_numel(op,
+                        {geo.c, geo.kh, geo.kw, geo.ho, geo.wo});  // one image's windows (im2col)
+  return geo;
 }
 
 std::size_t conv_output_size(std::size_t in, std::size_t kernel, std::size_t stride,
@@ -147,37 +148,37 @@ std::size_t conv_output_size(std::size_t in, std::size_t kernel, std::size_t str
 //
 // Why one image: its columns (78 KB for LeNet-5's first layer) stay in the core's cache
 // between im2col and the sgemm that reads them, and the sgemm's output is the image's output.
-// Columns of a whole batch (5 MB) went to memory and back, and one batch-wide sgemm of
-// [6, 25] × [25, 50176] ran at 27 GFLOP/s where 64 per-image ones run at 95 (measured with
-// OpenBLAS 0.3.21 on this project's benchmark machine).
+// Columns of a whole batch (5 MB) go to memory and back, and one long batch-wide sgemm is
+// slower than the per-image ones (docs/performance.md has the measurement and how to repeat
+// it: benchmarks/micro_bench, ConvProducts).
 
 namespace {
 
 // Padded input side lengths.
-std::size_t padded_h(const Geometry& g) {
-  return g.h + 2 * g.pad;
+std::size_t padded_h(const Geometry& geo) {
+  return geo.h + 2 * geo.pad;
 }
-std::size_t padded_w(const Geometry& g) {
-  return g.w + 2 * g.pad;
+std::size_t padded_w(const Geometry& geo) {
+  return geo.w + 2 * geo.pad;
 }
 
-void im2col(const float* x_pad, const Geometry& g, float* cols) {
+void im2col(const float* x_pad, const Geometry& geo, float* cols) {
   // Hint: cols[(c·kh + u)·kw + v, i·Wo + j] = x_pad[c, i·s + u, j·s + v] for one padded image:
   // one row per kernel tap, one column per output position. The padding is already in x_pad.
   // With stride 1 a tap is Ho input rows of Wo floats: detail::copy_rows moves them in one call.
   // BEGIN SOLUTION 09_spatial im2col
-  const std::size_t hp = padded_h(g), wp = padded_w(g), plane = g.out_plane();
-  for (std::size_t c = 0; c < g.c; ++c) {
-    for (std::size_t u = 0; u < g.kh; ++u) {
-      for (std::size_t v = 0; v < g.kw; ++v) {
-        float* dst = cols + ((c * g.kh + u) * g.kw + v) * plane;
-        if (g.stride == 1) {  // the common case: Ho whole rows, moved by detail/rows.hpp
-          detail::copy_rows(x_pad + (c * hp + u) * wp + v, wp, g.ho, g.wo, dst);
+  const std::size_t hp = padded_h(geo), wp = padded_w(geo), plane = geo.out_plane();
+  for (std::size_t c = 0; c < geo.c; ++c) {
+    for (std::size_t u = 0; u < geo.kh; ++u) {
+      for (std::size_t v = 0; v < geo.kw; ++v) {
+        float* dst = cols + ((c * geo.kh + u) * geo.kw + v) * plane;
+        if (geo.stride == 1) {  // the common case: Ho whole rows, moved by detail/rows.hpp
+          detail::copy_rows(x_pad + (c * hp + u) * wp + v, wp, geo.ho, geo.wo, dst);
           continue;
         }
-        for (std::size_t i = 0; i < g.ho; ++i, dst += g.wo) {
-          const float* src = x_pad + (c * hp + i * g.stride + u) * wp + v;
-          for (std::size_t j = 0; j < g.wo; ++j) dst[j] = src[j * g.stride];
+        for (std::size_t i = 0; i < geo.ho; ++i, dst += geo.wo) {
+          const float* src = x_pad + (c * hp + i * geo.stride + u) * wp + v;
+          for (std::size_t j = 0; j < geo.wo; ++j) dst[j] = src[j * geo.stride];
         }
       }
     }
@@ -185,25 +186,23 @@ void im2col(const float* x_pad, const Geometry& g, float* cols) {
   // END SOLUTION
 }
 
-void col2im(const float* cols, const Geometry& g, float* dx_pad) {
+void col2im(const float* cols, const Geometry& geo, float* dx_pad) {
   // Hint: the adjoint of im2col: set dx_pad [C, H + 2p, W + 2p] to zeros, then add every cols
   // entry back (+=) into the pixel it was read from.
   // BEGIN SOLUTION 09_spatial col2im
-  // Stride 1 on a CPU with vector units: detail::col2im_rows does the same sums, faster.
-  if (g.stride == 1 && detail::col2im_rows(cols, g.c, g.kh, g.kw, g.ho, g.wo, dx_pad)) return;
-  const std::size_t hp = padded_h(g), wp = padded_w(g);
-  std::fill(dx_pad, dx_pad + g.c * hp * wp, 0.0f);
-  for (std::size_t c = 0; c < g.c; ++c) {
-    for (std::size_t u = 0; u < g.kh; ++u) {
-      for (std::size_t v = 0; v < g.kw; ++v) {
-        const float* src = cols + ((c * g.kh + u) * g.kw + v) * g.out_plane();
-        for (std::size_t i = 0; i < g.ho; ++i, src += g.wo) {
-          float* dst = dx_pad + (c * hp + i * g.stride + u) * wp + v;
-          if (g.stride == 1) {
-            for (std::size_t j = 0; j < g.wo; ++j) dst[j] += src[j];
-          } else {
-            for (std::size_t j = 0; j < g.wo; ++j) dst[j * g.stride] += src[j];
-          }
+  // Stride 1 on a CPU with vector units: detail::col2im_rows does the same sums, in the same
+  // order (tests/kernels/rows_test.cpp compares them), and says whether it did.
+  if (geo.stride == 1 && detail::col2im_rows(cols, geo.c, geo.kh, geo.kw, geo.ho, geo.wo, dx_pad))
+    return;
+  const std::size_t hp = padded_h(geo), wp = padded_w(geo);
+  std::fill(dx_pad, dx_pad + geo.c * hp * wp, 0.0f);
+  for (std::size_t c = 0; c < geo.c; ++c) {
+    for (std::size_t u = 0; u < geo.kh; ++u) {
+      for (std::size_t v = 0; v < geo.kw; ++v) {
+        const float* src = cols + ((c * geo.kh + u) * geo.kw + v) * geo.out_plane();
+        for (std::size_t i = 0; i < geo.ho; ++i, src += geo.wo) {
+          float* dst = dx_pad + (c * hp + i * geo.stride + u) * wp + v;
+          for (std::size_t j = 0; j < geo.wo; ++j) dst[j * geo.stride] += src[j];
         }
       }
     }
@@ -214,14 +213,14 @@ void col2im(const float* cols, const Geometry& g, float* dx_pad) {
 // y [O, Ho, Wo] = W [O, C·kh·kw] × im2col(x_pad) + b for one image (b may be null); `cols`
 // is scratch space for [C·kh·kw, Ho·Wo] floats.
 void conv2d_forward(const float* x_pad, const float* w, const float* b, std::size_t o,
-                    const Geometry& g, float* cols, float* y) {
-  // Hint: im2col(x_pad, g, cols); fill row k of y with b[k] (0 without a bias); then one
+                    const Geometry& geo, float* cols, float* y) {
+  // Hint: im2col(x_pad, geo, cols); fill row k of y with b[k] (0 without a bias); then one
   // detail::gemm y = 1·W·cols + 1·y adds the products to the bias.
   // BEGIN SOLUTION 09_spatial conv2d
-  const std::size_t taps = g.c * g.kh * g.kw, plane = g.out_plane();
+  const std::size_t taps = geo.c * geo.kh * geo.kw, plane = geo.out_plane();
   for (std::size_t k = 0; k < o; ++k)
     std::fill(y + k * plane, y + (k + 1) * plane, b ? b[k] : 0.0f);
-  im2col(x_pad, g, cols);
+  im2col(x_pad, geo, cols);
   detail::gemm(false, false, o, plane, taps, 1.0f, w, cols, 1.0f, y);
   // END SOLUTION
 }
@@ -231,27 +230,26 @@ void conv2d_forward(const float* x_pad, const float* w, const float* b, std::siz
 // col2im(Wᵀ·g_out). Any of dx_pad, dw_t, db may be null (no gradient wanted). cols and dcols
 // are scratch, [C·kh·kw, Ho·Wo] each.
 //
-// Why dWᵀ: the same product as dW = g_out·colsᵀ, the other way round, chosen by measurement:
-// OpenBLAS 0.3.21 runs LeNet-5's [150, 100]·[100, 16] in 5.9 µs, [16, 100]·[100, 150] in 7.6 µs
-// (3% of a whole LeNet-5 training run).
+// Why dWᵀ: the same product as dW = g_out·colsᵀ, the other way round, because OpenBLAS runs
+// this orientation faster for LeNet-5's shapes (benchmarks/micro_bench, ConvProducts).
 void conv2d_backward(const float* x_pad, const float* w, const float* g_out, std::size_t o,
-                     const Geometry& g, float* cols, float* dcols, float* dx_pad, float* dw_t,
+                     const Geometry& geo, float* cols, float* dcols, float* dx_pad, float* dw_t,
                      float* db) {
   // Hint: dW = g_out·colsᵀ, kept transposed: dw_t += cols·g_outᵀ with cols = im2col(x_pad)
   // (detail::gemm, transposed B, β = 1); db[k] += Σ of row k of g_out (detail::sum); dx_pad =
   // col2im(Wᵀ·g_out) (detail::gemm, transposed A).
   // BEGIN SOLUTION 09_spatial conv2d_backward
-  const std::size_t taps = g.c * g.kh * g.kw, plane = g.out_plane();
-  if (db) {  // db[k] += Σ_p g[k, p]
+  const std::size_t taps = geo.c * geo.kh * geo.kw, plane = geo.out_plane();
+  if (db) {  // db[k] += Σ_p g_out[k, p]
     for (std::size_t k = 0; k < o; ++k) db[k] += detail::sum(g_out + k * plane, plane);
   }
-  if (dw_t) {  // dWᵀ += cols·gᵀ  [taps, P]·[P, O]
-    im2col(x_pad, g, cols);
+  if (dw_t) {  // dWᵀ += cols·g_outᵀ  [taps, P]·[P, O]
+    im2col(x_pad, geo, cols);
     detail::gemm(false, true, taps, o, plane, 1.0f, cols, g_out, 1.0f, dw_t);
   }
-  if (dx_pad) {  // dx = col2im(Wᵀ·g)  [taps, O]·[O, P]
+  if (dx_pad) {  // dx = col2im(Wᵀ·g_out)  [taps, O]·[O, P]
     detail::gemm(true, false, taps, plane, o, 1.0f, w, g_out, 0.0f, dcols);
-    col2im(dcols, g, dx_pad);
+    col2im(dcols, geo, dx_pad);
   }
   // END SOLUTION
 }
@@ -259,51 +257,53 @@ void conv2d_backward(const float* x_pad, const float* w, const float* g_out, std
 // ---- the batch around the per-image kernels: padding, tasks, scratch and partial sums -------
 
 // Copies one image [C, H, W] into the middle of x_pad [C, H + 2p, W + 2p] with zero borders.
-void pad_image(const float* x, const Geometry& g, float* x_pad) {
-  const std::size_t hp = padded_h(g), wp = padded_w(g);
-  std::fill(x_pad, x_pad + g.c * hp * wp, 0.0f);
-  for (std::size_t c = 0; c < g.c; ++c) {
-    for (std::size_t i = 0; i < g.h; ++i) {
-      const float* src = x + (c * g.h + i) * g.w;
-      float* dst = x_pad + (c * hp + i + g.pad) * wp + g.pad;
-      for (std::size_t j = 0; j < g.w; ++j) dst[j] = src[j];
+void pad_image(const float* x, const Geometry& geo, float* x_pad) {
+  const std::size_t hp = padded_h(geo), wp = padded_w(geo);
+  std::fill(x_pad, x_pad + geo.c * hp * wp, 0.0f);
+  for (std::size_t c = 0; c < geo.c; ++c) {
+    for (std::size_t i = 0; i < geo.h; ++i) {
+      const float* src = x + (c * geo.h + i) * geo.w;
+      float* dst = x_pad + (c * hp + i + geo.pad) * wp + geo.pad;
+      for (std::size_t j = 0; j < geo.w; ++j) dst[j] = src[j];
     }
   }
 }
 
 // The inverse: the middle [C, H, W] of dx_pad, the border dropped.
-void crop_image(const float* dx_pad, const Geometry& g, float* dx) {
-  const std::size_t hp = padded_h(g), wp = padded_w(g);
-  for (std::size_t c = 0; c < g.c; ++c) {
-    for (std::size_t i = 0; i < g.h; ++i) {
-      const float* src = dx_pad + (c * hp + i + g.pad) * wp + g.pad;
-      float* dst = dx + (c * g.h + i) * g.w;
-      for (std::size_t j = 0; j < g.w; ++j) dst[j] = src[j];
+void crop_image(const float* dx_pad, const Geometry& geo, float* dx) {
+  const std::size_t hp = padded_h(geo), wp = padded_w(geo);
+  for (std::size_t c = 0; c < geo.c; ++c) {
+    for (std::size_t i = 0; i < geo.h; ++i) {
+      const float* src = dx_pad + (c * hp + i + geo.pad) * wp + geo.pad;
+      float* dst = dx + (c * geo.h + i) * geo.w;
+      for (std::size_t j = 0; j < geo.w; ++j) dst[j] = src[j];
     }
   }
 }
 
 // Image n of the batch at x, padded into this thread's scratch when the geometry has padding.
-const float* padded_input(const float* x, std::size_t n, const Geometry& g) {
-  const float* image = x + n * g.c * g.h * g.w;
-  if (g.pad == 0) return image;
-  float* x_pad = detail::scratch(detail::Scratch::kPadded, g.c * padded_h(g) * padded_w(g));
-  pad_image(image, g, x_pad);
+const float* padded_input(const float* x, std::size_t n, const Geometry& geo) {
+  const float* image = x + n * geo.c * geo.h * geo.w;
+  if (geo.pad == 0) return image;
+  float* x_pad = detail::scratch(detail::Scratch::kPadded, geo.c * padded_h(geo) * padded_w(geo));
+  pad_image(image, geo, x_pad);
   return x_pad;
 }
 
 // Tasks for a conv over n images: a function of the shapes only (see detail/threads.hpp).
-std::size_t conv_parts(const Geometry& g, std::size_t o) {
-  const double flops_per_image = 2.0 * static_cast<double>(o * g.c * g.kh * g.kw * g.out_plane());
-  return detail::parts_for(g.n, flops_per_image);
+std::size_t conv_parts(const Geometry& geo, std::size_t o) {
+  const double flops_per_image =
+      2.0 * static_cast<double>(o * geo.c * geo.kh * geo.kw * geo.out_plane());
+  return detail::parts_for(geo.n, flops_per_image);
 }
 
 /// out = conv2d(x, W, b):  dW = Σ_n g_n·cols_nᵀ (summed transposed), dx_n = col2im(Wᵀ·g_n), db =
 /// Σ_n row sums of g_n. Keeps only handles of x and W: each image's columns are rebuilt from x
 /// (cheaper than keeping 5 MB of columns per LeNet-5 batch out of the cache until backward).
 struct Conv2dBackward : Node {
-  Conv2dBackward(const Tensor& x, const Tensor& w, const Tensor& b, Geometry g)
-      : Node(b.defined() ? std::vector<Tensor>{x, w, b} : std::vector<Tensor>{x, w}), geo(g) {}
+  Conv2dBackward(const Tensor& x, const Tensor& w, const Tensor& b, Geometry geometry)
+      : Node(b.defined() ? std::vector<Tensor>{x, w, b} : std::vector<Tensor>{x, w}),
+        geo(geometry) {}
   const char* name() const override { return "Conv2dBackward"; }
 
   std::vector<Array> apply(const Array& grad_out) override {
@@ -373,24 +373,24 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, std::si
               std::size_t padding) {
   check_defined("conv2d", "input", x);
   check_defined("conv2d", "weight", weight);
-  const Geometry g = geometry("conv2d", x.shape(), weight.ndim() == 4 ? weight.dim(2) : 1,
-                              weight.ndim() == 4 ? weight.dim(3) : 1, stride, padding);
+  const Geometry geo = geometry("conv2d", x.shape(), weight.ndim() == 4 ? weight.dim(2) : 1,
+                                weight.ndim() == 4 ? weight.dim(3) : 1, stride, padding);
   check_conv_args(x, weight, bias);
-  const std::size_t o = weight.dim(0), taps = g.c * g.kh * g.kw, plane = g.out_plane();
-  Array y = Array::from_shape({g.n, o, g.ho, g.wo});
+  const std::size_t o = weight.dim(0), taps = geo.c * geo.kh * geo.kw, plane = geo.out_plane();
+  Array y = Array::from_shape({geo.n, o, geo.ho, geo.wo});
   const float* b = bias.defined() ? bias.data().data() : nullptr;
-  const std::size_t parts = conv_parts(g, o);
+  const std::size_t parts = conv_parts(geo, o);
   detail::parallel_for(parts, [&](std::size_t k) {
     float* cols = detail::scratch(detail::Scratch::kColumns, taps * plane);
-    const detail::Range images = detail::chunk(g.n, parts, k);
+    const detail::Range images = detail::chunk(geo.n, parts, k);
     for (std::size_t n = images.begin; n < images.end; ++n) {
-      conv2d_forward(padded_input(x.data().data(), n, g), weight.data().data(), b, o, g, cols,
+      conv2d_forward(padded_input(x.data().data(), n, geo), weight.data().data(), b, o, geo, cols,
                      y.data() + n * o * plane);
     }
   });
   Tensor out(std::move(y));
   if (detail::should_record({&x, &weight, &bias}))
-    return detail::attach(out, std::make_shared<Conv2dBackward>(x, weight, bias, g));
+    return detail::attach(out, std::make_shared<Conv2dBackward>(x, weight, bias, geo));
   return out;
 }
 
@@ -407,8 +407,8 @@ void check_pool_padding(const char* op, std::size_t pad, std::size_t kh, std::si
   }
 }
 
-void check_pool_padding(const char* op, const Geometry& g) {
-  check_pool_padding(op, g.pad, g.kh, g.kw);
+void check_pool_padding(const char* op, const Geometry& geo) {
+  check_pool_padding(op, geo.pad, geo.kh, geo.kw);
 }
 
 using detail::keep_larger;
@@ -417,34 +417,34 @@ using detail::keep_larger;
 // detail::max_pool_2x2 (detail/rows.hpp): the same result as the loops of max_pool2d_forward
 // without the per-window bounds work. tests/kernels (RowCopiesGiven.MaxPool2x2MatchesPlainLoops)
 // and tests/09_spatial (FastPoolsMatchReferenceOnRandomCases) compare them.
-bool is_2x2_stride_2(const Geometry& g) {
-  return g.kh == 2 && g.kw == 2 && g.stride == 2 && g.pad == 0;
+bool is_2x2_stride_2(const Geometry& geo) {
+  return geo.kh == 2 && geo.kw == 2 && geo.stride == 2 && geo.pad == 0;
 }
 
 // Max over each window of the planes at x [planes, H, W] into y [planes, Ho, Wo]; argmax[k]
 // receives the index within its input plane of output k's maximum, for the backward pass.
-void max_pool2d_forward(const float* x, std::size_t planes, const Geometry& g, float* y,
+void max_pool2d_forward(const float* x, std::size_t planes, const Geometry& geo, float* y,
                         std::uint32_t* argmax) {
   // Hint: per plane and output (i, j), scan the taps inside the input (taps_inside skips the
   // padding, which acts as −∞) and keep the first maximum (strict >) and its index in the plane.
   // BEGIN SOLUTION 09_spatial max_pool2d
   // 2×2 windows of stride 2 on a CPU with vector units: detail::max_pool_2x2, same result.
-  if (is_2x2_stride_2(g) && detail::max_pool_2x2(x, planes, g.h, g.w, y, argmax)) return;
+  if (is_2x2_stride_2(geo) && detail::max_pool_2x2(x, planes, geo.h, geo.w, y, argmax)) return;
   for (std::size_t plane = 0; plane < planes; ++plane) {
-    const float* in = x + plane * g.h * g.w;
-    for (std::size_t i = 0; i < g.ho; ++i) {
+    const float* in = x + plane * geo.h * geo.w;
+    for (std::size_t i = 0; i < geo.ho; ++i) {
       // Taps that fall in the padding are skipped, which is the same as padding with −∞;
       // padding is at most half the kernel, so every window keeps at least one pixel.
-      const Span rows = taps_inside(i, g.kh, g.h, g);
-      const std::size_t row0 = i * g.stride - g.pad;  // wraps below 0; the taps undo it
-      for (std::size_t j = 0; j < g.wo; ++j) {
-        const Span cols = taps_inside(j, g.kw, g.w, g);
-        const std::size_t col0 = j * g.stride - g.pad;
-        std::size_t best_index = (row0 + rows.first) * g.w + col0 + cols.first;
+      const Span rows = taps_inside(i, geo.kh, geo.h, geo);
+      const std::size_t row0 = i * geo.stride - geo.pad;  // wraps below 0; the taps undo it
+      for (std::size_t j = 0; j < geo.wo; ++j) {
+        const Span cols = taps_inside(j, geo.kw, geo.w, geo);
+        const std::size_t col0 = j * geo.stride - geo.pad;
+        std::size_t best_index = (row0 + rows.first) * geo.w + col0 + cols.first;
         float best = in[best_index];
         for (std::size_t u = rows.first; u < rows.last; ++u) {
           for (std::size_t v = cols.first; v < cols.last; ++v) {
-            const std::size_t index = (row0 + u) * g.w + col0 + v;
+            const std::size_t index = (row0 + u) * geo.w + col0 + v;
             keep_larger(in[index], index, best, best_index);  // first maximum wins
           }
         }
@@ -459,29 +459,30 @@ void max_pool2d_forward(const float* x, std::size_t planes, const Geometry& g, f
 // dx [planes, H, W]: zeros, then each output's gradient added at the input its maximum came
 // from (+=: overlapping windows can pick the same input).
 void max_pool2d_backward(const float* grad_out, const std::uint32_t* argmax, std::size_t planes,
-                         const Geometry& g, float* dx) {
+                         const Geometry& geo, float* dx) {
   // Hint: each output's gradient goes to the input its maximum came from: dx = zeros, then
-  // dx_plane[argmax[k]] += g[k] for every output k of the plane.
+  // dx_plane[argmax[k]] += geo[k] for every output k of the plane.
   // BEGIN SOLUTION 09_spatial max_pool2d_backward
-  std::fill(dx, dx + planes * g.h * g.w, 0.0f);
+  std::fill(dx, dx + planes * geo.h * geo.w, 0.0f);
   for (std::size_t plane = 0; plane < planes; ++plane) {
-    float* d = dx + plane * g.h * g.w;
-    for (std::size_t k = 0; k < g.out_plane(); ++k) d[argmax[k]] += grad_out[k];
-    grad_out += g.out_plane();
-    argmax += g.out_plane();
+    float* d = dx + plane * geo.h * geo.w;
+    for (std::size_t k = 0; k < geo.out_plane(); ++k) d[argmax[k]] += grad_out[k];
+    grad_out += geo.out_plane();
+    argmax += geo.out_plane();
   }
   // END SOLUTION
 }
 
 // Tasks for a pooling over the batch's planes: a function of the shapes only.
-std::size_t pool_parts(const Geometry& g) {
-  return detail::parts_for(g.n * g.c, static_cast<double>(g.h * g.w + g.out_plane()), 3e4);
+std::size_t pool_parts(const Geometry& geo) {
+  return detail::parts_for(geo.n * geo.c, static_cast<double>(geo.h * geo.w + geo.out_plane()),
+                           3e4);
 }
 
 /// out = max_pool2d(x):  dx[argmax[k]] += g[k] (argmax cached by the forward).
 struct MaxPool2dBackward : Node {
-  MaxPool2dBackward(const Tensor& x, Geometry g, std::unique_ptr<std::uint32_t[]> argmax)
-      : Node({x}), geo(g), argmax(std::move(argmax)) {}
+  MaxPool2dBackward(const Tensor& x, Geometry geometry, std::unique_ptr<std::uint32_t[]> argmax)
+      : Node({x}), geo(geometry), argmax(std::move(argmax)) {}
   const char* name() const override { return "MaxPool2dBackward"; }
   bool reads_input(std::size_t) const override { return false; }  // only its shape
   void release_saved() override { argmax.reset(); }
@@ -508,24 +509,24 @@ struct MaxPool2dBackward : Node {
 Tensor max_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::size_t padding) {
   if (stride == 0) stride = kernel.first;
   check_defined("max_pool2d", "input", x);
-  const Geometry g =
+  const Geometry geo =
       geometry("max_pool2d", x.shape(), kernel.first, kernel.second, stride, padding);
-  check_pool_padding("max_pool2d", g);
-  Array y = Array::from_shape({g.n, g.c, g.ho, g.wo});
+  check_pool_padding("max_pool2d", geo);
+  Array y = Array::from_shape({geo.n, geo.c, geo.ho, geo.wo});
   // Every index is written by the kernels below: not zeroed first (new T[n], not a vector; on
   // LeNet-5 the zeroing was 1 % of the caller thread's time, outside the parallel kernels).
   std::unique_ptr<std::uint32_t[]> argmax(new std::uint32_t[y.size()]);
-  const std::size_t planes = g.n * g.c, parts = pool_parts(g);
+  const std::size_t planes = geo.n * geo.c, parts = pool_parts(geo);
   detail::parallel_for(parts, [&](std::size_t k) {
     const detail::Range r = detail::chunk(planes, parts, k);
-    const float* in = x.data().data() + r.begin * g.h * g.w;
-    float* out = y.data() + r.begin * g.out_plane();
-    std::uint32_t* arg = argmax.get() + r.begin * g.out_plane();
-    max_pool2d_forward(in, r.size(), g, out, arg);
+    const float* in = x.data().data() + r.begin * geo.h * geo.w;
+    float* out = y.data() + r.begin * geo.out_plane();
+    std::uint32_t* arg = argmax.get() + r.begin * geo.out_plane();
+    max_pool2d_forward(in, r.size(), geo, out, arg);
   });
   Tensor out(std::move(y));
   if (detail::should_record({&x}))
-    return detail::attach(out, std::make_shared<MaxPool2dBackward>(x, g, std::move(argmax)));
+    return detail::attach(out, std::make_shared<MaxPool2dBackward>(x, geo, std::move(argmax)));
   return out;
 }
 
@@ -561,7 +562,7 @@ void avg_pool2d_backward(const float* grad_out, std::size_t planes, const Geomet
 
 /// out = avg_pool2d(x):  every input in window k receives g[k]/(kh·kw).
 struct AvgPool2dBackward : Node {
-  AvgPool2dBackward(const Tensor& x, Geometry g) : Node({x}), geo(g) {}
+  AvgPool2dBackward(const Tensor& x, Geometry geometry) : Node({x}), geo(geometry) {}
   const char* name() const override { return "AvgPool2dBackward"; }
   bool reads_input(std::size_t) const override { return false; }  // only its shape
 
@@ -581,22 +582,23 @@ struct AvgPool2dBackward : Node {
 
 // Mean over each window of the planes at x [planes, H, W] into y [planes, Ho, Wo]; padding
 // counts as zeros in the kh·kw divisor.
-void avg_pool2d_forward(const float* x, std::size_t planes, const Geometry& g, float* y) {
+void avg_pool2d_forward(const float* x, std::size_t planes, const Geometry& geo, float* y) {
   // Hint: per plane and output (i, j) sum the taps inside the input (taps_inside) and divide
   // by kh·kw — padding adds zeros but still counts, as in the course.
   // BEGIN SOLUTION 09_spatial avg_pool2d
-  const float scale = 1.0f / static_cast<float>(g.kh * g.kw);
+  const float scale = 1.0f / static_cast<float>(geo.kh * geo.kw);
   for (std::size_t plane = 0; plane < planes; ++plane) {
-    const float* in = x + plane * g.h * g.w;
-    for (std::size_t i = 0; i < g.ho; ++i) {
-      const Span rows = taps_inside(i, g.kh, g.h, g);
-      for (std::size_t j = 0; j < g.wo; ++j) {
-        const Span cols = taps_inside(j, g.kw, g.w, g);
-        const long corner = source_index(i, 0, g) * static_cast<long>(g.w) + source_index(j, 0, g);
+    const float* in = x + plane * geo.h * geo.w;
+    for (std::size_t i = 0; i < geo.ho; ++i) {
+      const Span rows = taps_inside(i, geo.kh, geo.h, geo);
+      for (std::size_t j = 0; j < geo.wo; ++j) {
+        const Span cols = taps_inside(j, geo.kw, geo.w, geo);
+        const long corner =
+            source_index(i, 0, geo) * static_cast<long>(geo.w) + source_index(j, 0, geo);
         float total = 0.0f;  // padding contributes zeros but still counts in kh·kw
         for (std::size_t u = rows.first; u < rows.last; ++u)
           for (std::size_t v = cols.first; v < cols.last; ++v)
-            total += in[corner + static_cast<long>(u * g.w + v)];
+            total += in[corner + static_cast<long>(u * geo.w + v)];
         *y++ = total * scale;
       }
     }
@@ -609,19 +611,19 @@ void avg_pool2d_forward(const float* x, std::size_t planes, const Geometry& g, f
 Tensor avg_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::size_t padding) {
   if (stride == 0) stride = kernel.first;
   check_defined("avg_pool2d", "input", x);
-  const Geometry g =
+  const Geometry geo =
       geometry("avg_pool2d", x.shape(), kernel.first, kernel.second, stride, padding);
-  check_pool_padding("avg_pool2d", g);
-  Array y = Array::from_shape({g.n, g.c, g.ho, g.wo});
-  const std::size_t planes = g.n * g.c, parts = pool_parts(g);
+  check_pool_padding("avg_pool2d", geo);
+  Array y = Array::from_shape({geo.n, geo.c, geo.ho, geo.wo});
+  const std::size_t planes = geo.n * geo.c, parts = pool_parts(geo);
   detail::parallel_for(parts, [&](std::size_t k) {
     const detail::Range r = detail::chunk(planes, parts, k);
-    avg_pool2d_forward(x.data().data() + r.begin * g.h * g.w, r.size(), g,
-                       y.data() + r.begin * g.out_plane());
+    avg_pool2d_forward(x.data().data() + r.begin * geo.h * geo.w, r.size(), geo,
+                       y.data() + r.begin * geo.out_plane());
   });
   Tensor out(std::move(y));
   if (detail::should_record({&x}))
-    return detail::attach(out, std::make_shared<AvgPool2dBackward>(x, g));
+    return detail::attach(out, std::make_shared<AvgPool2dBackward>(x, geo));
   return out;
 }
 

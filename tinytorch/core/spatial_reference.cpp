@@ -54,10 +54,10 @@ void check_grad_out(const char* op, const Array& grad_out, const Shape& expected
 // A pooling backward reference's geometry, with grad_out checked against its output shape.
 Geometry pool_backward_geometry(const char* op, const Array& x, const Array& grad_out,
                                 KernelSize kernel, std::size_t stride, std::size_t padding) {
-  const Geometry g =
+  const Geometry geo =
       geometry(op, detail::to_shape(x.shape()), kernel.first, kernel.second, stride, padding);
-  check_grad_out(op, grad_out, {g.n, g.c, g.ho, g.wo});
-  return g;
+  check_grad_out(op, grad_out, {geo.n, geo.c, geo.ho, geo.wo});
+  return geo;
 }
 
 Array crop_padding(const Array& padded, std::size_t pad) {
@@ -83,19 +83,19 @@ Array conv2d_reference(const Array& x, const Array& weight, const Array& bias, s
   // Hint: pad x with zeros (pad_input), then for every n, o, i, j: b[o] + Σ over c, u, v of
   // w[o,c,u,v]·x_pad[n, c, i·s+u, j·s+v].
   // BEGIN SOLUTION 09_spatial conv2d_reference
-  const Geometry g = geometry("conv2d_reference", detail::to_shape(x.shape()), weight.shape()[2],
-                              weight.shape()[3], stride, padding);
+  const Geometry geo = geometry("conv2d_reference", detail::to_shape(x.shape()), weight.shape()[2],
+                                weight.shape()[3], stride, padding);
   const std::size_t outs = weight.shape()[0];
   const Array xp = pad_input(x, padding, 0.0f);
-  Array y = Array::from_shape({g.n, outs, g.ho, g.wo});
-  for (std::size_t b = 0; b < g.n; ++b)
+  Array y = Array::from_shape({geo.n, outs, geo.ho, geo.wo});
+  for (std::size_t b = 0; b < geo.n; ++b)
     for (std::size_t o = 0; o < outs; ++o)
-      for (std::size_t i = 0; i < g.ho; ++i)
-        for (std::size_t j = 0; j < g.wo; ++j) {
+      for (std::size_t i = 0; i < geo.ho; ++i)
+        for (std::size_t j = 0; j < geo.wo; ++j) {
           float total = bias.size() ? bias(o) : 0.0f;
-          for (std::size_t c = 0; c < g.c; ++c)
-            for (std::size_t u = 0; u < g.kh; ++u)
-              for (std::size_t v = 0; v < g.kw; ++v)
+          for (std::size_t c = 0; c < geo.c; ++c)
+            for (std::size_t u = 0; u < geo.kh; ++u)
+              for (std::size_t v = 0; v < geo.kw; ++v)
                 total += weight(o, c, u, v) * xp(b, c, i * stride + u, j * stride + v);
           y(b, o, i, j) = total;
         }
@@ -115,21 +115,21 @@ Conv2dGrads conv2d_backward_reference(const Array& x, const Array& weight, const
   // Hint: same loops as the forward: each g[n,o,i,j] adds g·x_pad into dw, g·w into dx_pad and g
   // into db; crop dx_pad's padding at the end.
   // BEGIN SOLUTION 09_spatial conv2d_backward_reference
-  const Geometry g = geometry("conv2d_backward_reference", detail::to_shape(x.shape()),
-                              weight.shape()[2], weight.shape()[3], stride, padding);
+  const Geometry geo = geometry("conv2d_backward_reference", detail::to_shape(x.shape()),
+                                weight.shape()[2], weight.shape()[3], stride, padding);
   const std::size_t outs = weight.shape()[0];
   const Array xp = pad_input(x, padding, 0.0f);
   Array dxp = xt::zeros<float>(xp.shape());
   Conv2dGrads grads{Array(), xt::zeros<float>(weight.shape()), xt::zeros<float>({outs})};
-  for (std::size_t b = 0; b < g.n; ++b)
+  for (std::size_t b = 0; b < geo.n; ++b)
     for (std::size_t o = 0; o < outs; ++o)
-      for (std::size_t i = 0; i < g.ho; ++i)
-        for (std::size_t j = 0; j < g.wo; ++j) {
+      for (std::size_t i = 0; i < geo.ho; ++i)
+        for (std::size_t j = 0; j < geo.wo; ++j) {
           const float go = grad_out(b, o, i, j);
           grads.bias(o) += go;
-          for (std::size_t c = 0; c < g.c; ++c)
-            for (std::size_t u = 0; u < g.kh; ++u)
-              for (std::size_t v = 0; v < g.kw; ++v) {
+          for (std::size_t c = 0; c < geo.c; ++c)
+            for (std::size_t u = 0; u < geo.kh; ++u)
+              for (std::size_t v = 0; v < geo.kw; ++v) {
                 grads.weight(o, c, u, v) += go * xp(b, c, i * stride + u, j * stride + v);
                 dxp(b, c, i * stride + u, j * stride + v) += go * weight(o, c, u, v);
               }
@@ -144,17 +144,17 @@ Array max_pool2d_reference(const Array& x, KernelSize kernel, std::size_t stride
   // Hint: pad with −∞, then every output is the largest x_pad[n, c, i·s+u, j·s+v] over its kh×kw
   // window.
   // BEGIN SOLUTION 09_spatial max_pool2d_reference
-  const Geometry g = geometry("max_pool2d_reference", detail::to_shape(x.shape()), kernel.first,
-                              kernel.second, stride, padding);
+  const Geometry geo = geometry("max_pool2d_reference", detail::to_shape(x.shape()), kernel.first,
+                                kernel.second, stride, padding);
   const Array xp = pad_input(x, padding, -std::numeric_limits<float>::infinity());
-  Array y = Array::from_shape({g.n, g.c, g.ho, g.wo});
-  for (std::size_t b = 0; b < g.n; ++b)
-    for (std::size_t c = 0; c < g.c; ++c)
-      for (std::size_t i = 0; i < g.ho; ++i)
-        for (std::size_t j = 0; j < g.wo; ++j) {
+  Array y = Array::from_shape({geo.n, geo.c, geo.ho, geo.wo});
+  for (std::size_t b = 0; b < geo.n; ++b)
+    for (std::size_t c = 0; c < geo.c; ++c)
+      for (std::size_t i = 0; i < geo.ho; ++i)
+        for (std::size_t j = 0; j < geo.wo; ++j) {
           float best = -std::numeric_limits<float>::infinity();
-          for (std::size_t u = 0; u < g.kh; ++u)
-            for (std::size_t v = 0; v < g.kw; ++v)
+          for (std::size_t u = 0; u < geo.kh; ++u)
+            for (std::size_t v = 0; v < geo.kw; ++v)
               best = std::max(best, xp(b, c, i * stride + u, j * stride + v));
           y(b, c, i, j) = best;
         }
@@ -164,21 +164,21 @@ Array max_pool2d_reference(const Array& x, KernelSize kernel, std::size_t stride
 
 Array max_pool2d_backward_reference(const Array& x, const Array& grad_out, KernelSize kernel,
                                     std::size_t stride, std::size_t padding) {
-  const Geometry g =
+  const Geometry geo =
       pool_backward_geometry("max_pool2d_backward_reference", x, grad_out, kernel, stride, padding);
   // Hint: pad x with −∞ and make a zero gradient of the padded shape; for every output find
-  // the window's first maximum in row-major order (strict >) and add g there; crop the padding.
+  // the window's first maximum in row-major order (strict >) and add geo there; crop the padding.
   // BEGIN SOLUTION 09_spatial max_pool2d_backward_reference
   const Array xp = pad_input(x, padding, -std::numeric_limits<float>::infinity());
   Array dxp = xt::zeros<float>(xp.shape());
-  for (std::size_t b = 0; b < g.n; ++b)
-    for (std::size_t c = 0; c < g.c; ++c)
-      for (std::size_t i = 0; i < g.ho; ++i)
-        for (std::size_t j = 0; j < g.wo; ++j) {
+  for (std::size_t b = 0; b < geo.n; ++b)
+    for (std::size_t c = 0; c < geo.c; ++c)
+      for (std::size_t i = 0; i < geo.ho; ++i)
+        for (std::size_t j = 0; j < geo.wo; ++j) {
           // Re-scan the window; the first maximum in row-major order (strict >) wins.
           std::size_t best_u = 0, best_v = 0;
-          for (std::size_t u = 0; u < g.kh; ++u)
-            for (std::size_t v = 0; v < g.kw; ++v)
+          for (std::size_t u = 0; u < geo.kh; ++u)
+            for (std::size_t v = 0; v < geo.kw; ++v)
               if (xp(b, c, i * stride + u, j * stride + v) >
                   xp(b, c, i * stride + best_u, j * stride + best_v)) {
                 best_u = u;
@@ -195,15 +195,15 @@ Array max_pool2d_backward_reference(const Array& x, const Array& grad_out, Kerne
 // applied to the N·C planes as images of one channel.
 namespace {
 
-Array averaging_kernel(const Geometry& g) {
-  Array w = Array::from_shape({1, 1, g.kh, g.kw});
-  w.fill(1.0f / static_cast<float>(g.kh * g.kw));
+Array averaging_kernel(const Geometry& geo) {
+  Array w = Array::from_shape({1, 1, geo.kh, geo.kw});
+  w.fill(1.0f / static_cast<float>(geo.kh * geo.kw));
   return w;
 }
 
-Array as_planes(const Array& a, const Geometry& g, std::size_t h, std::size_t w) {
+Array as_planes(const Array& a, const Geometry& geo, std::size_t h, std::size_t w) {
   Array planes = a;
-  planes.reshape({g.n * g.c, std::size_t{1}, h, w});
+  planes.reshape({geo.n * geo.c, std::size_t{1}, h, w});
   return planes;
 }
 
@@ -211,22 +211,22 @@ Array as_planes(const Array& a, const Geometry& g, std::size_t h, std::size_t w)
 
 Array avg_pool2d_reference(const Array& x, KernelSize kernel, std::size_t stride,
                            std::size_t padding) {
-  const Geometry g = geometry("avg_pool2d_reference", detail::to_shape(x.shape()), kernel.first,
-                              kernel.second, stride, padding);
-  Array y = conv2d_reference(as_planes(x, g, g.h, g.w), averaging_kernel(g), Array::from_shape({0}),
-                             stride, padding);
-  y.reshape({g.n, g.c, g.ho, g.wo});
+  const Geometry geo = geometry("avg_pool2d_reference", detail::to_shape(x.shape()), kernel.first,
+                                kernel.second, stride, padding);
+  Array y = conv2d_reference(as_planes(x, geo, geo.h, geo.w), averaging_kernel(geo),
+                             Array::from_shape({0}), stride, padding);
+  y.reshape({geo.n, geo.c, geo.ho, geo.wo});
   return y;
 }
 
 Array avg_pool2d_backward_reference(const Array& x, const Array& grad_out, KernelSize kernel,
                                     std::size_t stride, std::size_t padding) {
-  const Geometry g =
+  const Geometry geo =
       pool_backward_geometry("avg_pool2d_backward_reference", x, grad_out, kernel, stride, padding);
-  Array dx = conv2d_backward_reference(as_planes(x, g, g.h, g.w), averaging_kernel(g),
-                                       as_planes(grad_out, g, g.ho, g.wo), stride, padding)
+  Array dx = conv2d_backward_reference(as_planes(x, geo, geo.h, geo.w), averaging_kernel(geo),
+                                       as_planes(grad_out, geo, geo.ho, geo.wo), stride, padding)
                  .input;
-  dx.reshape({g.n, g.c, g.h, g.w});
+  dx.reshape({geo.n, geo.c, geo.h, geo.w});
   return dx;
 }
 

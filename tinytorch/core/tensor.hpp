@@ -32,8 +32,7 @@
 #include <fmt/format.h>
 #include <xtensor/xarray.hpp>
 
-#include <tinytorch/detail/errors.hpp>
-#include <tinytorch/detail/shape.hpp>
+#include <tinytorch/types.hpp>
 
 namespace tinytorch {
 

@@ -10,6 +10,11 @@
 // 16-float pieces with a masked last piece instead, and on CPUs with AVX2 only in 8-float
 // pieces, the last one overlapping the one before; the numbers are the same either way, since
 // nothing is computed.
+//
+// The references are plain loops: the exercises im2col, col2im and max_pool2d of module 09
+// (core/spatial.cpp), which run wherever these kernels answer false, and the loops of
+// tests/kernels/rows_test.cpp, which compares each kernel with them (AVX-512, AVX2 and none)
+// around every row width and mask edge.
 #pragma once
 
 #include <cstddef>

@@ -1,5 +1,5 @@
-// Shapes: the Shape and Array types every unit uses, and the axis and broadcasting arithmetic
-// behind the ops' shape checks.
+// Shapes: the axis and broadcasting arithmetic behind the ops' shape checks (Shape and Array
+// themselves are public: tinytorch/types.hpp).
 #pragma once
 
 #include <cstddef>
@@ -7,17 +7,7 @@
 #include <string>
 #include <vector>
 
-#include <xtensor/xarray.hpp>
-
-namespace tinytorch {
-
-using Shape = std::vector<std::size_t>;
-using Array = xt::xarray<float>;
-
-/// "[2, 3]" — how shapes appear in every error message.
-std::string shape_str(const Shape& shape);
-
-}  // namespace tinytorch
+#include <tinytorch/types.hpp>
 
 namespace tinytorch::detail {
 

@@ -30,8 +30,8 @@ inline void cpu_relax() {
 // Tasks handed out per thread ("slot"): each thread first runs a contiguous block of the
 // tasks, then takes what is left of the other blocks. Consecutive kernels cut the batch the same
 // way, so a thread mostly reads what it wrote in the previous kernel from its own core's cache.
-// (With one shared counter, LeNet-5's tasks took about 25 % more time in total on two threads
-// than on one: each kernel's input sat in the other core's cache half of the time.)
+// (With one shared counter, each kernel's input sits in the other core's cache half of the
+// time, and the tasks take longer in total on two threads than on one.)
 constexpr std::size_t kMaxSlots = 64;
 
 struct alignas(64) Slot {

@@ -64,7 +64,7 @@ inline Range chunk(std::size_t n, std::size_t parts, std::size_t k) {
 
 /// How many parts to cut `n` items into when each item costs about `cost` (flops or bytes):
 /// enough that two threads share the work evenly, few enough that a part's cost (at least
-/// `min_part_cost`, ~10 µs of sgemm by default) hides the hand-over, and that small models
+/// `min_part_cost`, a million flops by default) hides the hand-over, and that small models
 /// run inline: a part a busy machine deschedules with its worker keeps the caller waiting.
 /// A function of the shapes only, never of the threads.
 std::size_t parts_for(std::size_t n, double cost, double min_part_cost = 1e6,

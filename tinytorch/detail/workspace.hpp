@@ -32,9 +32,9 @@ constexpr std::size_t kKeptTrimThreshold = std::size_t{512} << 20;
 /// Keeps freed memory of the arrays a training step allocates in the heap for the next step,
 /// instead of returning it to the system and page-faulting it back in (glibc's defaults:
 /// blocks over 128 KB are mmap-ed, and free memory over 128 KB at the top of the heap is
-/// returned). In LeNet-5 training that churn was a fifth of the time. Sets glibc's mmap and
-/// trim thresholds once (64 MB, 512 MB), unless MALLOC_* variables or GLIBC_TUNABLES already
-/// tune malloc; a no-op elsewhere. The batch kernels call it; calling it again does nothing.
+/// returned): in training, that churn can cost more than the arithmetic of small layers.
+/// Sets glibc's mmap and trim thresholds once (64 MB, 512 MB), unless MALLOC_* variables or
+/// GLIBC_TUNABLES already tune malloc; a no-op elsewhere. The batch kernels call it; calling it again does nothing.
 void keep_freed_memory();
 
 }  // namespace tinytorch::detail

@@ -22,6 +22,7 @@
 #include <tinytorch/detail/errors.hpp>
 #include <tinytorch/detail/shape.hpp>
 #include <tinytorch/detail/text.hpp>
+#include <tinytorch/io/internal/state.hpp>
 
 // safetensors stores little-endian data; the reader and writer copy raw bytes.
 #if defined(__BYTE_ORDER__)

@@ -30,7 +30,7 @@ using TensorMap = std::map<std::string, Tensor>;
 using Metadata = std::map<std::string, std::string>;
 
 // SerializationError (a file that cannot be read or written, or does not fit the model) is
-// declared in tinytorch/detail/errors.hpp, which every public header includes.
+// declared in tinytorch/types.hpp, which every public header includes.
 
 /// Writes every tensor as F32, atomically: into a temporary file beside `path` that is then
 /// renamed over it, so a crash never leaves half a file. Creates missing parent directories.
@@ -47,14 +47,5 @@ void save_safetensors(const std::string& path, const TensorMap& tensors,
 /// byte size that disagrees with the shape) throws SerializationError naming the file and the
 /// tensor. An empty path or one with a NUL byte is std::invalid_argument.
 TensorMap load_safetensors(const std::string& path, Metadata* metadata = nullptr);
-
-namespace detail {
-
-/// save_safetensors() for the functions built on it (save, save_checkpoint): `op` starts
-/// every error message, so that it names the function the user called.
-void save_safetensors(const char* op, const std::string& path, const TensorMap& tensors,
-                      const Metadata& metadata);
-
-}  // namespace detail
 
 }  // namespace tinytorch

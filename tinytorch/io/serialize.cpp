@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <tinytorch/detail/text.hpp>
+#include <tinytorch/io/internal/state.hpp>
 
 namespace tinytorch {
 

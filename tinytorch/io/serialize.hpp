@@ -45,23 +45,4 @@ void load(Module& module, const std::string& path, bool strict = true);
 /// As load(), from tensors already in memory (named as in module.state_dict()).
 void load_state_dict(Module& module, const TensorMap& tensors, bool strict = true);
 
-namespace detail {
-
-/// What a load will copy: pairs of (model tensor, file tensor), checked to fit.
-struct CheckedState {
-  std::vector<std::pair<Tensor, Tensor>> copies;
-  /// Copies every file tensor into its model tensor's existing storage.
-  void apply() const;
-};
-
-/// The checks behind load(), load_state_dict() and the Trainer's checkpoints, done before
-/// anything changes: `op` and `source` (the file; "" for tensors in memory) start every error
-/// message; the module's tensor "a.b" is
-/// looked up as prefix + "a.b", and with strict only names that start with `prefix` count as
-/// extras.
-CheckedState check_state_dict(const char* op, const std::string& source, const Module& module,
-                              const TensorMap& tensors, const std::string& prefix, bool strict);
-
-}  // namespace detail
-
 }  // namespace tinytorch

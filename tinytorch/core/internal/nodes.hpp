@@ -14,6 +14,8 @@
 
 #include <tinytorch/core/autograd.hpp>
 #include <tinytorch/core/tensor.hpp>
+#include <tinytorch/detail/errors.hpp>
+#include <tinytorch/detail/shape.hpp>
 
 namespace tinytorch {
 

@@ -5,6 +5,8 @@
 #include <cstddef>
 
 #include <tinytorch/core/tensor.hpp>
+#include <tinytorch/detail/errors.hpp>
+#include <tinytorch/detail/shape.hpp>
 
 namespace tinytorch::internal {
 

@@ -27,7 +27,6 @@
 #include <tinytorch/core/optimizers.hpp>
 #include <tinytorch/core/tensor.hpp>
 #include <tinytorch/data/loader.hpp>
-#include <tinytorch/io/safetensors.hpp>
 
 namespace tinytorch {
 

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 #include <tinytorch/detail/blas.hpp>
+#include <tinytorch/detail/rows.hpp>
+#include <tinytorch/detail/small_gemm.hpp>
 #include <zlib.h>
 
 namespace bench {
@@ -265,7 +267,9 @@ Result run_tinytorch(const Workload& w, const Data& data, int threads, int epoch
   Result r;
   r.workload = w.name;
   r.framework = "tinytorch";
-  r.config = fmt::format("threads={},kernels={}", threads, tinytorch::detail::blas_kernels());
+  r.config = fmt::format("threads={},kernels={} (products: {}, rows: {})", threads,
+                         tinytorch::detail::blas_kernels(), tinytorch::detail::gemm_kernel(),
+                         tinytorch::detail::rows_kernel());
   const auto [seconds, loss] = train(*model, w, data, epochs);
   r.train_seconds = seconds;
   r.final_loss = loss;

@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <string>
+
+#include <tinytorch/detail/errors.hpp>
+#include <tinytorch/detail/text.hpp>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -272,12 +277,24 @@ bool cpu_has_avx512() {
 
 #endif
 
-// The widest kernels the tests allow: 2 = the CPU's best, 1 = AVX2 at most, 0 = portable.
-std::atomic<int> widest{2};
+// The widest kernels allowed: 2 = the CPU's best, 1 = AVX2 at most, 0 = portable. Starts at
+// vector_cap() (TINYTORCH_VECTOR); the tests move it.
+std::atomic<int> widest{-1};
+
+int widest_allowed() {
+  int w = widest.load(std::memory_order_relaxed);
+  if (w < 0) {
+    w = vector_cap();
+    int unset = -1;
+    widest.compare_exchange_strong(unset, w, std::memory_order_relaxed);
+    w = widest.load(std::memory_order_relaxed);
+  }
+  return w;
+}
 
 bool avx512_in_use() {
 #ifdef TINYTORCH_ROWS_AVX512
-  return cpu_has_avx512() && widest.load(std::memory_order_relaxed) >= 2;
+  return cpu_has_avx512() && widest_allowed() >= 2;
 #else
   return false;
 #endif
@@ -285,13 +302,29 @@ bool avx512_in_use() {
 
 bool avx2_in_use() {
 #ifdef TINYTORCH_ROWS_AVX512
-  return cpu_has_avx2() && widest.load(std::memory_order_relaxed) >= 1;
+  return cpu_has_avx2() && widest_allowed() >= 1;
 #else
   return false;
 #endif
 }
 
 }  // namespace
+
+int vector_cap() {
+  static const int cap = [] {
+    const char* env = std::getenv("TINYTORCH_VECTOR");
+    const std::string v = env ? env : "";
+    if (v.empty() || v == "auto" || v == "avx512") return 2;
+    if (v == "avx2") return 1;
+    if (v == "none") return 0;
+    return -1;
+  }();
+  if (cap < 0) {
+    fail_arg("TINYTORCH_VECTOR: expected auto, avx512, avx2 or none, got '{}'",
+             escaped(std::getenv("TINYTORCH_VECTOR")));
+  }
+  return cap;
+}
 
 void copy_rows(const float* src, std::size_t src_stride, std::size_t rows, std::size_t width,
                float* dst) {
@@ -346,7 +379,7 @@ const char* rows_kernel() {
 }
 
 void use_portable_rows(bool portable) {
-  widest.store(portable ? 0 : 2, std::memory_order_relaxed);
+  widest.store(portable ? 0 : vector_cap(), std::memory_order_relaxed);
 }
 
 void use_avx2_rows() {

@@ -58,8 +58,14 @@ bool max_pool_2x2(const float* x, std::size_t planes, std::size_t h, std::size_t
 /// The implementation in use: "avx512", "avx2" or "portable".
 const char* rows_kernel();
 
+/// The widest vector kernels the environment allows, for these kernels and small_gemm's:
+/// TINYTORCH_VECTOR = auto or avx512 (or unset): the CPU's best, 2; avx2: AVX2 at most, 1;
+/// none: plain loops and OpenBLAS, 0. It lets one machine run the code paths of a smaller CPU
+/// (benchmarks, docs/performance.md). Any other value is std::invalid_argument naming it.
+int vector_cap();
+
 /// Tests: no vector kernels even where the CPU has them (true: copy_rows runs plain loops,
-/// col2im_rows and max_pool_2x2 return false), or go back to the CPU's best.
+/// col2im_rows and max_pool_2x2 return false), or go back to what TINYTORCH_VECTOR allows.
 void use_portable_rows(bool portable);
 
 /// Tests: the AVX2 kernels even where AVX-512 is there (the portable ones without AVX2); undone

@@ -7,6 +7,7 @@
 
 #include <cblas.h>
 
+#include <tinytorch/detail/rows.hpp>
 #include <tinytorch/detail/workspace.hpp>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -262,6 +263,7 @@ bool transpose_first(std::size_t n, std::size_t k) {
 
 bool own_kernels_in_use() {
 #ifdef TINYTORCH_SMALL_GEMM_AVX2
+  if (vector_cap() < 1) return false;  // TINYTORCH_VECTOR=none
   switch (choice.load(std::memory_order_relaxed)) {
     case GemmChoice::blas:
       return false;

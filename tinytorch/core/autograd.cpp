@@ -76,6 +76,34 @@ Array detail::unbroadcast(Array&& grad, const Shape& shape) {
   return unbroadcast(static_cast<const Array&>(grad), shape);
 }
 
+// ---- leaf gradient hooks ----------------------------------------------------------------
+
+namespace {
+
+// The callbacks of this thread's live LeafGradientHooks, oldest first.
+thread_local std::vector<const LeafGradientCallback*> leaf_hooks;
+
+// Tells every hook that `leaf`'s gradient is final for this pass. A copy of the list: a
+// callback may make or drop hooks.
+void notify_leaf_ready(const Tensor& leaf) {
+  if (leaf_hooks.empty()) return;
+  const std::vector<const LeafGradientCallback*> hooks = leaf_hooks;
+  for (const LeafGradientCallback* hook : hooks) (*hook)(leaf);
+}
+
+}  // namespace
+
+LeafGradientHook::LeafGradientHook(LeafGradientCallback callback) : callback_(std::move(callback)) {
+  if (!callback_) detail::fail_arg("LeafGradientHook: the callback is empty");
+  leaf_hooks.push_back(&callback_);
+}
+
+LeafGradientHook::~LeafGradientHook() {
+  // Not found only when destroyed on another thread than the one it watched (a misuse).
+  const auto it = std::find(leaf_hooks.begin(), leaf_hooks.end(), &callback_);
+  if (it != leaf_hooks.end()) leaf_hooks.erase(it);
+}
+
 // ---- the backward engine ----------------------------------------------------------------
 
 namespace {
@@ -206,7 +234,10 @@ void run_backward(const Tensor& root, Array seed, bool retain_graph) {
     Array g = std::move(grads[k]);
     const std::shared_ptr<Node>& node = t.grad_fn();
     if (!node) {
+      // Every tensor computed from a leaf comes before it in the order, so its gradient is
+      // complete here.
       accumulate_into_leaf(t, std::move(g));
+      notify_leaf_ready(t);
       continue;
     }
     if (node->released()) {

@@ -87,6 +87,34 @@ class DetectAnomalyGuard {
 /// Is anomaly detection on for this thread?
 bool anomaly_detection_enabled();
 
+/// What a LeafGradientHook calls: `leaf` is a tensor without grad_fn whose grad() now holds
+/// every contribution of the running backward pass.
+using LeafGradientCallback = std::function<void(const Tensor& leaf)>;
+
+/// Watches gradients arrive during backward, for its lifetime (like torch's
+/// register_post_accumulate_grad_hook, for every leaf at once). Backward calls the callback once
+/// per leaf it gives a gradient, right after the leaf's last contribution of the pass was added
+/// into grad(): data-parallel training starts averaging the last layer's gradients while
+/// backward still works on the first layers. Leaves come in the engine's order (reverse
+/// topological: a model's last layer first); leaves the pass does not reach, or reaches with no
+/// gradient, are not reported. A hook watches the backward passes of the thread that made it
+/// (destroy it there too); hooks run in the order they were made, and one that throws stops
+/// backward with its exception (the gradients of leaves already reported stay accumulated).
+///
+///   std::vector<Tensor> ready;
+///   LeafGradientHook hook([&](const Tensor& leaf) { ready.push_back(leaf); });
+///   loss.backward();                    // ready: every parameter, the last layer's first
+class LeafGradientHook {
+ public:
+  explicit LeafGradientHook(LeafGradientCallback callback);
+  ~LeafGradientHook();
+  LeafGradientHook(const LeafGradientHook&) = delete;
+  LeafGradientHook& operator=(const LeafGradientHook&) = delete;
+
+ private:
+  LeafGradientCallback callback_;
+};
+
 /// A backward node. `inputs` are the tensors the op consumed; apply() turns the gradient of
 /// the op's output into one gradient per input (an empty Array where no gradient is needed).
 class Node {

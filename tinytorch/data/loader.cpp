@@ -128,25 +128,48 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
     : dataset_(std::move(dataset)), options_(std::move(options)) {
   if (!dataset_) detail::fail_arg("DataLoader: dataset is null");
   if (options_.batch_size_ == 0) detail::fail_arg("DataLoader: batch size must be positive, got 0");
+  if (options_.sampler_ && options_.shuffle_) {
+    detail::fail_arg(
+        "DataLoader: shuffle(true) and a sampler exclude each other; the sampler decides the "
+        "order (shuffle there, or drop shuffle)");
+  }
   // Seeded once: passes differ from each other, while the same seed replays the same passes.
   generator_.seed(options_.seed_ ? *options_.seed_ : seed_from_library_rng());
-  order_.resize(dataset_->size());
-  std::iota(order_.begin(), order_.end(), std::size_t{0});
+  // A sampler's order exists only once a pass begins (asking it earlier would count as a pass).
+  if (!options_.sampler_) {
+    order_.resize(dataset_->size());
+    std::iota(order_.begin(), order_.end(), std::size_t{0});
+  }
 }
 
 DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, std::size_t batch_size, bool shuffle)
     : DataLoader(std::move(dataset), DataLoaderOptions(batch_size).shuffle(shuffle)) {}
 
+std::size_t DataLoader::pass_size() const {
+  return options_.sampler_ ? options_.sampler_->size(dataset_->size()) : dataset_->size();
+}
+
 std::size_t DataLoader::size() const {
-  const std::size_t n = dataset_->size(), b = options_.batch_size_;
+  const std::size_t n = pass_size(), b = options_.batch_size_;
   // ceil(n / b) without n + b − 1, which wraps for a batch size near SIZE_MAX.
   return options_.drop_last_ ? n / b : n / b + (n % b != 0);
+}
+
+std::size_t DataLoader::samples_per_pass() const {
+  const std::size_t n = pass_size();
+  return options_.drop_last_ ? n / options_.batch_size_ * options_.batch_size_ : n;
 }
 
 void DataLoader::check_has_batches(const char* op) const {
   if (size() > 0) return;
   const std::size_t n = dataset_->size();
   if (n == 0) detail::fail_arg("{}: the DataLoader gives no batches: the dataset is empty", op);
+  if (pass_size() == 0) {
+    detail::fail_arg(
+        "{}: the DataLoader gives no batches: its sampler gives no indices for a "
+        "dataset of {} examples",
+        op, n);
+  }
   // As torch.utils.data.DataLoader, drop_last drops the only batch when it is partial; a pass
   // is then empty, which a loop over it takes silently but an epoch cannot.
   detail::fail_arg(
@@ -156,7 +179,26 @@ void DataLoader::check_has_batches(const char* op) const {
       op, n, n == 1 ? "" : "s", options_.batch_size_);
 }
 
+DataLoader::Iterator DataLoader::begin_sampled() {
+  const std::size_t n = dataset_->size(), want = options_.sampler_->size(n);
+  std::vector<std::size_t> indices = options_.sampler_->indices(n);
+  if (indices.size() != want) {
+    throw std::logic_error(
+        fmt::format("DataLoader: the sampler gave {} indices for a pass, but its size() said {}",
+                    indices.size(), want));
+  }
+  for (std::size_t i : indices) {
+    if (i >= n) {
+      throw std::logic_error(
+          fmt::format("DataLoader: the sampler gave index {} for a dataset of {} examples", i, n));
+    }
+  }
+  order_ = std::move(indices);
+  return Iterator(this, 0);
+}
+
 DataLoader::Iterator DataLoader::begin() {
+  if (options_.sampler_) return begin_sampled();
   // Hint: reset order_ to 0..n−1 (the dataset may have changed size), std::shuffle it with
   // generator_ when shuffling, return Iterator(this, 0).
   // BEGIN SOLUTION 08_dataloader shuffle
@@ -173,6 +215,12 @@ DataLoader::Iterator DataLoader::end() const {
 }
 
 Batch DataLoader::batch(std::size_t b) const {
+  if (options_.sampler_ && order_.size() != pass_size()) {
+    throw std::logic_error(
+        "DataLoader: batch() with a sampler before a pass began (or after its size changed); "
+        "call begin() (or loop over the loader) first: the sampler gives each pass's order "
+        "when the pass begins");
+  }
   // Hint: batch b holds order_[b·bs .. min(n, (b+1)·bs)); use TensorDataset::get_batch when there
   // is no collate, else get() each sample and collate.
   // BEGIN SOLUTION 08_dataloader batch

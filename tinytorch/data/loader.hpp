@@ -56,6 +56,19 @@ class TensorDataset : public Dataset {
 /// Stacks field i of every sample along a new axis 0; an empty list gives an empty Batch.
 Batch default_collate(const std::vector<Sample>& samples);
 
+/// Chooses the examples of each pass and their order. A DataLoader given one asks it once at
+/// the start of every pass (begin()) instead of numbering or shuffling the dataset itself; a
+/// DistributedSampler (tinytorch/distributed/) gives each process its own part this way.
+class Sampler {
+ public:
+  virtual ~Sampler() = default;
+  /// How many indices a pass over a dataset of `dataset_size` examples gives.
+  virtual std::size_t size(std::size_t dataset_size) const = 0;
+  /// The indices of the next pass: size(dataset_size) of them, each < dataset_size (the
+  /// DataLoader checks both and throws std::logic_error naming the sampler's mistake).
+  virtual std::vector<std::size_t> indices(std::size_t dataset_size) = 0;
+};
+
 /// Options with chained setters: DataLoaderOptions(32).shuffle(true).seed(1).
 struct DataLoaderOptions {
   explicit DataLoaderOptions(std::size_t batch_size = 1) : batch_size_(batch_size) {}
@@ -80,12 +93,20 @@ struct DataLoaderOptions {
     collate_ = std::move(fn);
     return *this;
   }
+  /// Each pass takes its indices from `s` (shared: keep a handle to call set_epoch on it);
+  /// shuffle(true) with a sampler is std::invalid_argument, as in PyTorch.
+  DataLoaderOptions& sampler(std::shared_ptr<Sampler> s) {
+    sampler_ = std::move(s);
+    return *this;
+  }
 
   std::size_t batch_size_;
   bool shuffle_ = false;
   bool drop_last_ = false;
   std::optional<std::uint64_t> seed_;
   Collate collate_;  ///< empty: default_collate (or TensorDataset's direct gather)
+  /// null: every example of the dataset, in order or shuffled.
+  std::shared_ptr<Sampler> sampler_;
 };
 
 class DataLoader {
@@ -94,8 +115,11 @@ class DataLoader {
   DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options);
   DataLoader(std::shared_ptr<const Dataset> dataset, std::size_t batch_size, bool shuffle = false);
 
-  /// Number of batches per pass: ceil(n / batch) (floor with drop_last).
+  /// Number of batches per pass: ceil(n / batch) (floor with drop_last), where n is the
+  /// dataset's size, or what the sampler gives per pass.
   std::size_t size() const;
+  /// Examples per pass: the dataset's size (or the sampler's count), less what drop_last drops.
+  std::size_t samples_per_pass() const;
   /// For whoever needs at least one batch (a training epoch): throws std::invalid_argument
   /// naming `op` and why a pass gives none, an empty dataset or drop_last with fewer examples
   /// than one batch ("train_epoch: the DataLoader gives no batches: drop_last drops ...").
@@ -126,14 +150,20 @@ class DataLoader {
     Batch batch_;
   };
 
-  /// Starts a new pass: reshuffles (when shuffling) and loads the first batch.
+  /// Starts a new pass: reshuffles (when shuffling) or asks the sampler, and loads the first
+  /// batch.
   Iterator begin();
   Iterator end() const;
 
-  /// The batch at position `b` of the current pass's order.
+  /// The batch at position `b` of the current pass's order (with a sampler: after begin()).
   Batch batch(std::size_t b) const;
 
  private:
+  /// Examples per pass: the dataset's size, or the sampler's count.
+  std::size_t pass_size() const;
+  /// begin() with a sampler: its indices, checked, become the pass's order.
+  Iterator begin_sampled();
+
   std::shared_ptr<const Dataset> dataset_;
   DataLoaderOptions options_;
   std::vector<std::size_t> order_;

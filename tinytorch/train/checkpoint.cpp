@@ -133,6 +133,7 @@ struct CheckpointInfo {
   bool training_mode = true;
   std::optional<CosineSchedule> scheduler;
   History history;
+  std::size_t world_size = 1;  ///< processes of the run that wrote it
 };
 
 std::optional<CosineSchedule> read_scheduler(const MetadataReader& in) {
@@ -181,6 +182,9 @@ CheckpointInfo parse_checkpoint_info(const std::string& path, const Metadata& me
   info.training_mode = mode.get<bool>();
   info.scheduler = read_scheduler(in);
   info.history = read_history(in);
+  // Written alone (or before processes were recorded): 1.
+  info.world_size = meta.count("world_size") ? in.count("world_size", in.field("world_size")) : 1;
+  if (info.world_size == 0) in.fail("metadata 'world_size' must be at least 1, got 0");
   return info;
 }
 
@@ -228,13 +232,18 @@ void Trainer::save_checkpoint(const std::string& path) const {
   TensorMap tensors;
   for (const auto& [name, p] : model_.state_dict()) tensors["model." + name] = p;
   for (const auto& [key, t] : optimizer_.state_dict()) tensors["optimizer." + key] = t;
-  const Metadata metadata{{"format", kCheckpointFormat},
+  Metadata metadata{{"format", kCheckpointFormat},
                           {"epoch", std::to_string(epoch_)},
                           {"step", std::to_string(step_)},
                           {"training_mode", model_.is_training() ? "true" : "false"},
                           {"scheduler", scheduler_to_json(scheduler_)},
                           {"history", history_to_json(history_).dump()}};
-  detail::save_safetensors("save_checkpoint", path, tensors, metadata);
+  if (parallel_) metadata["world_size"] = std::to_string(parallel_->world_size());
+  // Over several processes the primary writes, and the others wait until the file is there
+  // (a resume right after must find it).
+  if (!parallel_ || parallel_->is_primary())
+    detail::save_safetensors("save_checkpoint", path, tensors, metadata);
+  if (parallel_) parallel_->barrier();
 }
 
 void Trainer::load_checkpoint(const std::string& path) {
@@ -244,6 +253,15 @@ void Trainer::load_checkpoint(const std::string& path) {
   // The whole file is checked before anything changes (metadata, model tensors, optimizer
   // state): a checkpoint that does not fit leaves model, optimizer and Trainer as they were.
   CheckpointInfo info = parse_checkpoint_info(path, metadata);
+  const std::size_t processes =
+      parallel_ ? static_cast<std::size_t>(parallel_->world_size()) : std::size_t{1};
+  if (info.world_size != processes) {
+    throw SerializationError(fmt::format(
+        "load_checkpoint: {}: written by a run over {} process{}, this one has {}: each "
+        "process's part of the data would differ, so the resumed run would not continue the "
+        "same training; resume it over {}",
+        path, info.world_size, info.world_size == 1 ? "" : "es", processes, info.world_size));
+  }
   const detail::CheckedState model_state =
       detail::check_state_dict("load_checkpoint", path, model_, tensors, "model.", true);
   const OptimizerState optimizer_state = checked_optimizer_state(path, tensors, optimizer_);

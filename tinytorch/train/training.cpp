@@ -288,6 +288,7 @@ std::string Trainer::replay_with_anomaly_detection(const Batch& batch, const std
 }
 
 void Trainer::apply_update() {
+  if (parallel_) parallel_->average_gradients();
   if (grad_clip_norm_) clip_grad_norm(model_.parameters(), *grad_clip_norm_);
   optimizer_.step();
   optimizer_.zero_grad();
@@ -303,6 +304,11 @@ void Trainer::apply_update() {
 }
 
 void Trainer::finish_epoch(float mean_loss) {
+  if (parallel_) {  // every process ran the same number of updates: the mean of the means
+    std::vector<double> sum{static_cast<double>(mean_loss)};
+    parallel_->sum(sum);
+    mean_loss = static_cast<float>(sum[0] / static_cast<double>(parallel_->world_size()));
+  }
   history_.train_loss.push_back(mean_loss);
   // Set after the epoch with the epoch just finished, so epoch 0 runs at the optimizer's lr.
   if (scheduler_) {
@@ -383,22 +389,64 @@ EvalResult Trainer::run_evaluation(Batches& batches) {
   // END SOLUTION
 }
 
+void Trainer::check_parallel_epoch(std::size_t accumulation_steps) const {
+  if (parallel_ && accumulation_steps > 1) {
+    detail::fail_arg(
+        "train_epoch: accumulation_steps must be 1 when training over {} processes, got {} "
+        "(the gradients are averaged after every batch; make each process's batch larger "
+        "instead)",
+        parallel_->world_size(), accumulation_steps);
+  }
+}
+
+EvalResult Trainer::combine_evaluation(EvalResult local, std::size_t samples) {
+  if (!parallel_ || history_.eval_accuracy.empty()) return local;
+  const auto n = static_cast<double>(samples);
+  std::vector<double> sums{static_cast<double>(local.loss) * n,
+                           static_cast<double>(local.accuracy) * n, n};
+  parallel_->sum(sums);
+  EvalResult all;
+  if (sums[2] > 0.0) {
+    all.loss = static_cast<float>(sums[0] / sums[2]);
+    all.accuracy = static_cast<float>(sums[1] / sums[2]);
+  }
+  history_.eval_loss.back() = all.loss;
+  history_.eval_accuracy.back() = all.accuracy;
+  return all;
+}
+
+// The wrappers: the epoch and the evaluation (the exercises) see this process's batches; what
+// they return is made global here.
 float Trainer::train_epoch(DataLoader& loader, std::size_t accumulation_steps) {
   loader.check_has_batches("train_epoch");  // says why, where drop_last left none
-  return run_epoch(loader, accumulation_steps);
+  check_parallel_epoch(accumulation_steps);
+  const std::size_t before = history_.train_loss.size();
+  const float local = run_epoch(loader, accumulation_steps);
+  return history_.train_loss.size() > before ? history_.train_loss.back() : local;
 }
 
 float Trainer::train_epoch(const std::vector<Batch>& batches, std::size_t accumulation_steps) {
-  return run_epoch(batches, accumulation_steps);
+  check_parallel_epoch(accumulation_steps);
+  const std::size_t before = history_.train_loss.size();
+  const float local = run_epoch(batches, accumulation_steps);
+  return history_.train_loss.size() > before ? history_.train_loss.back() : local;
 }
 
 EvalResult Trainer::evaluate(DataLoader& loader) {
   loader.check_has_batches("evaluate");
-  return run_evaluation(loader);
+  const std::size_t before = history_.eval_loss.size();
+  const EvalResult local = run_evaluation(loader);
+  if (history_.eval_loss.size() == before) return local;
+  return combine_evaluation(local, loader.samples_per_pass());
 }
 
 EvalResult Trainer::evaluate(const std::vector<Batch>& batches) {
-  return run_evaluation(batches);
+  const std::size_t before = history_.eval_loss.size();
+  const EvalResult local = run_evaluation(batches);
+  if (history_.eval_loss.size() == before) return local;
+  std::size_t samples = 0;
+  for (const Batch& batch : batches) samples += rows_of(batch[0]);
+  return combine_evaluation(local, samples);
 }
 
 }  // namespace tinytorch

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <functional>
 #include <optional>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@
 #include <tinytorch/core/optimizers.hpp>
 #include <tinytorch/core/tensor.hpp>
 #include <tinytorch/data/loader.hpp>
+#include <tinytorch/train/parallel.hpp>
 
 namespace tinytorch {
 
@@ -86,12 +88,22 @@ class Trainer {
   EvalResult evaluate(const std::vector<Batch>& batches);
 
   /// Model parameters, optimizer state, epoch, step, scheduler and history, written to a
-  /// temporary file and renamed into place. What load_checkpoint would refuse is not written:
+  /// temporary file and renamed into place (over several processes: by the primary alone,
+  /// and every process returns once it is written). What load_checkpoint would refuse is not written:
   /// an epoch, step or schedule length past 2^53 throws SerializationError with the loader's
   /// wording.
   void save_checkpoint(const std::string& path) const;
-  /// Restores what save_checkpoint wrote; a checkpoint that does not match the model throws.
+  /// Restores what save_checkpoint wrote; a checkpoint that does not match the model throws,
+  /// as does one written by a run over another number of processes (each process's part of
+  /// the data, and so the training that follows, would differ).
   void load_checkpoint(const std::string& path);
+
+  /// Trains over several processes from now on (see train/parallel.hpp): gradients are
+  /// averaged before every step, the figures train_epoch and evaluate return (and the history
+  /// records) are over all processes, and only the primary writes checkpoints. Each process's
+  /// loader should give its own part of the data. Null: alone again.
+  void set_parallel(std::shared_ptr<TrainerParallel> parallel) { parallel_ = std::move(parallel); }
+  const TrainerParallel* parallel() const { return parallel_.get(); }
 
   std::size_t epoch() const { return epoch_; }
   void set_epoch(std::size_t e) { epoch_ = e; }
@@ -117,8 +129,12 @@ class Trainer {
   /// Runs `batch` again under DetectAnomalyGuard; returns its error message ("" if none), and
   /// puts gradients, buffers and the generator back as they were.
   std::string replay_with_anomaly_detection(const Batch& batch, const std::mt19937& rng);
-  /// Records the epoch's loss, applies the schedule, ++epoch.
+  /// Records the epoch's loss (the mean over the processes), applies the schedule, ++epoch.
   void finish_epoch(float mean_loss);
+  /// Refuses what training over several processes cannot do (gradient accumulation).
+  void check_parallel_epoch(std::size_t accumulation_steps) const;
+  /// The last evaluation's figures over every process, from this one's over `samples`.
+  EvalResult combine_evaluation(EvalResult local, std::size_t samples);
 
   Module& model_;
   Optimizer& optimizer_;
@@ -128,6 +144,7 @@ class Trainer {
   std::size_t epoch_ = 0, step_ = 0;
   History history_;
   BatchCallback on_batch_;
+  std::shared_ptr<TrainerParallel> parallel_;
 };
 
 /// Fraction of rows whose prediction matches `labels`: argmax over axis 1 for [N, C] outputs

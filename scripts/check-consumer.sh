@@ -27,6 +27,15 @@ cmake --build "$work/build-installed" -j2
 grep -qx "digits: $prefix/share/tinytorch/digits.csv.gz" "$work/out.txt" ||
   fail "the installed consumer did not use the installed digits file"
 
+echo "== the installed tinytorch::distributed: one model over two processes =="
+test -x "$work/build-installed/consumer_distributed" ||
+  fail "the installed package has no tinytorch::distributed (is libopenmpi-dev installed?)"
+(cd "$work" && OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 120 \
+  mpirun --oversubscribe --mca btl self,vader -np 2 ./build-installed/consumer_distributed) |
+  tee "$work/dist.txt"
+grep -q "^2 processes: .*weights equal: yes" "$work/dist.txt" ||
+  fail "the distributed consumer did not train over two processes"
+
 echo "== every installed header compiles on its own =="
 openblas_flags=$(pkg-config --cflags openblas)
 count=0

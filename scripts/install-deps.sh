@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libbenchmark-dev          # tests and benchmarks
   clang-14 libclang-rt-14-dev            # the fuzz preset: libFuzzer, ASan and UBSan runtimes
   dataset-fashion-mnist                  # LeNet-5 milestone data (/usr/share/datasets/fashion-mnist)
+  libopenmpi-dev openmpi-bin             # tinytorch::distributed and mpirun
 )
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps.sh: run as root (or with sudo)" >&2

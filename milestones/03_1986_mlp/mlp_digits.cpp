@@ -9,12 +9,14 @@
 #include <tinytorch/tinytorch.hpp>
 
 #include "classify.hpp"
+#include "processes.hpp"
 #include "ui.hpp"
 
 using namespace tinytorch;
 using namespace milestone;
 
 int main(int argc, char** argv) {
+  Processes processes;  // one, or all that mpirun started
   CLI::App app{"Milestone 03 (1986): a multi-layer perceptron learns handwritten digits"};
   Flags flags(20, 32, 0.01f);  // the course's hyper-parameters
   std::string data_path;       // empty: the bundled digits (load_digits finds them)
@@ -23,7 +25,7 @@ int main(int argc, char** argv) {
                  "digits CSV (.gz) file (default: the bundled digits, or $TINYTORCH_DIGITS)");
   CLI11_PARSE(app, argc, argv);
   setup(flags);
-  return guarded([&] {
+  return processes.finish(guarded([&] {
     title("1986 · Backpropagation and the multi-layer perceptron");
     act(1, "The challenge");
     panel("Learning internal representations",
@@ -65,5 +67,5 @@ int main(int argc, char** argv) {
                       percent(log.test_accuracy.back()), percent(log.train_accuracy.back()),
                       log.train_loss.back(), seconds(log.train_seconds)));
     return 0;
-  });
+  }));
 }

@@ -10,12 +10,14 @@
 #include <tinytorch/tinytorch.hpp>
 
 #include "classify.hpp"
+#include "processes.hpp"
 #include "ui.hpp"
 
 using namespace tinytorch;
 using namespace milestone;
 
 int main(int argc, char** argv) {
+  Processes processes;  // one, or all that mpirun started
   CLI::App app{"Milestone 04 (1998): a convolutional network learns handwritten digits"};
   Flags flags(50, 32, 0.01f);  // the course's hyper-parameters
   std::string data_path;       // empty: the bundled digits (load_digits finds them)
@@ -24,7 +26,7 @@ int main(int argc, char** argv) {
                  "digits CSV (.gz) file (default: the bundled digits, or $TINYTORCH_DIGITS)");
   CLI11_PARSE(app, argc, argv);
   setup(flags);
-  return guarded([&] {
+  return processes.finish(guarded([&] {
     title("1998 · The convolutional network");
     act(1, "The challenge");
     panel("Gradient-based learning applied to document recognition",
@@ -73,5 +75,5 @@ int main(int argc, char** argv) {
                       percent(log.test_accuracy.back()), percent(log.train_accuracy.back()),
                       log.train_loss.back(), seconds(log.train_seconds)));
     return 0;
-  });
+  }));
 }

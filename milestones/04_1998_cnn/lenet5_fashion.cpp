@@ -13,6 +13,7 @@
 #include <tinytorch/tinytorch.hpp>
 
 #include "classify.hpp"
+#include "processes.hpp"
 #include "ui.hpp"
 
 using namespace tinytorch;
@@ -26,6 +27,7 @@ const std::vector<std::string> kClasses = {"T-shirt", "Trouser", "Pullover", "Dr
 }  // namespace
 
 int main(int argc, char** argv) {
+  Processes processes;  // one, or all that mpirun started
   CLI::App app{"LeNet-5 on Fashion-MNIST"};
   Flags flags(3, 64, 0.05f);  // with momentum 0.9: a standard LeNet-5 recipe
   float momentum = 0.9f;
@@ -40,7 +42,7 @@ int main(int argc, char** argv) {
   app.add_option("--data", data_dir, "folder with the IDX files")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   setup(flags);
-  return guarded([&] {
+  return processes.finish(guarded([&] {
     title("1998 · LeNet-5 on Fashion-MNIST");
     LabeledImages train, test;
     try {
@@ -75,5 +77,5 @@ int main(int argc, char** argv) {
                       percent(log.test_accuracy.back()), percent(log.train_accuracy.back()),
                       log.train_loss.back(), seconds(log.train_seconds)));
     return 0;
-  });
+  }));
 }

@@ -1,4 +1,5 @@
 #include "classify.hpp"
+#include "processes.hpp"
 #include "story.hpp"
 
 #include <algorithm>
@@ -41,17 +42,34 @@ LabeledImages evenly_spaced(const LabeledImages& data, std::size_t n) {
   return {data.images.index_select(rows), data.labels.index_select(rows)};
 }
 
+// This process's contiguous part of `data` (all of it alone).
+LabeledImages part(const LabeledImages& data, const Processes& processes) {
+  if (processes.alone()) return data;
+  const std::size_t begin = processes.part_begin(data.size()), end = processes.part_end(data.size());
+  return {data.images.slice(begin, end), data.labels.slice(begin, end)};
+}
+
 }  // namespace
 
 ClassifierLog train_classifier(Module& model, Optimizer& optimizer, const LabeledImages& train,
                                const LabeledImages& test, const Flags& flags, int log_every) {
-  DataLoader train_loader(as_dataset(train),
-                          DataLoaderOptions(flags.batch_size).shuffle(true).seed(flags.seed));
-  const LabeledImages train_sample = evenly_spaced(train, kTrainSample);
+  Processes alone_here{Processes::Alone{}};
+  Processes& processes = current_processes() ? *current_processes() : alone_here;
+  // Over several processes each trains on its part of every epoch, batch/processes examples
+  // a step, and scores its part of the evaluation sets; the Trainer adds the figures up.
+  DataLoaderOptions train_options(processes.local_batch(flags.batch_size));
+  if (processes.alone()) {
+    train_options.shuffle(true).seed(flags.seed);
+  } else {
+    train_options.sampler(processes.sampler(flags.seed));
+  }
+  DataLoader train_loader(as_dataset(train), train_options);
+  const LabeledImages train_sample = part(evenly_spaced(train, kTrainSample), processes);
   DataLoader train_eval(as_dataset(train_sample), DataLoaderOptions(kEvalBatch));
-  DataLoader test_loader(as_dataset(test), DataLoaderOptions(kEvalBatch));
+  DataLoader test_loader(as_dataset(part(test, processes)), DataLoaderOptions(kEvalBatch));
   // Module 07's Trainer runs the epochs and the evaluations, over module 08's DataLoader.
   Trainer trainer(model, optimizer, cross_entropy);
+  processes.share(model, trainer);
 
   ClassifierLog log;
   log.train_sample = train_sample.size();
@@ -64,6 +82,7 @@ ClassifierLog train_classifier(Module& model, Optimizer& optimizer, const Labele
     trainer.on_batch([&](std::size_t index, std::size_t, float loss) {
       bar.update(index + 1, fmt::format("loss {:.4f}", loss));
     });
+    processes.set_epoch(static_cast<std::size_t>(epoch - 1));
     const double start = now_seconds();
     log.train_loss.push_back(trainer.train_epoch(train_loader));
     log.epoch_seconds.push_back(static_cast<float>(now_seconds() - start));
@@ -100,6 +119,9 @@ void report_classifier(const ClassifierLog& log, const Flags& flags) {
   table.add_row({"final train loss", fmt::format("{:.4f}", log.train_loss.back())});
   table.add_row({"training time",
                  fmt::format("{} for {}", seconds(log.train_seconds), epochs(flags.epochs))});
+  const int procs = process_count();
+  table.add_row({"ran on", fmt::format("{} process{} × {} thread{}", procs, procs == 1 ? "" : "es",
+                                       flags.threads, flags.threads == 1 ? "" : "s")});
   table.print();
   if (!quiet()) {
     plot("train loss (●) and test loss (◆) per epoch",

@@ -25,6 +25,7 @@ namespace {
 bool g_tty = false;
 bool g_color = false;
 bool g_quiet = false;
+int g_rank = 0, g_processes = 1;
 std::size_t g_columns = 80;
 
 // Colour only when wanted, so logs and CI output stay plain.
@@ -198,6 +199,19 @@ bool is_tty() {
 }
 bool quiet() {
   return g_quiet;
+}
+
+void set_process(int rank, int count) {
+  g_rank = rank;
+  g_processes = count;
+}
+
+int process_count() {
+  return g_processes;
+}
+
+bool primary() {
+  return g_rank == 0;
 }
 
 void title(const std::string& text) {
@@ -432,7 +446,7 @@ void CsvLog::add(const std::vector<double>& values) {
 }
 
 void CsvLog::save() const {
-  if (path_.empty()) return;
+  if (path_.empty() || !primary()) return;  // over several processes rank 0 writes
   const std::filesystem::path target(path_);
   const std::string tmp = path_ + ".tmp";
   {
@@ -452,7 +466,8 @@ int guarded(const std::function<int()>& body) {
   try {
     return body();
   } catch (const std::exception& e) {
-    hint(std::string("error: ") + e.what());
+    hint(g_processes > 1 ? fmt::format("error (rank {} of {}): {}", g_rank, g_processes, e.what())
+                         : std::string("error: ") + e.what());
     return 1;
   }
 }

@@ -49,6 +49,11 @@ CLI::Validator writable_file();
 
 bool is_tty();
 bool quiet();
+/// This process's rank among `count` (mpirun): errors name it, and only rank 0 writes files.
+void set_process(int rank, int count);
+/// How many processes run the program (1 alone), and whether this one is rank 0.
+int process_count();
+bool primary();
 /// Columns available: $COLUMNS (a positive number), else the terminal's, else 80.
 std::size_t columns();
 /// Colour only on a terminal and when NO_COLOR is unset or empty.

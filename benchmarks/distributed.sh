@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# LeNet-5 on Fashion-MNIST (3 epochs, 60,000 images) in alternating configurations, each run a
+# job of its own: 1 process × 1 thread, 2 processes × 1 thread (fast mode, and deterministic
+# mode with 2 shards), 1 process × 2 threads. Prints each configuration's median training time
+# and test accuracy, the speed-ups over 1 × 1, and what averaging cost at 2 processes.
+#   bash benchmarks/distributed.sh [ROUNDS] [EPOCHS] [LIMIT]     (defaults 5, 3, 0 = all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-5}
+epochs=${2:-3}
+limit=${3:-0}
+bench=${BENCH:-build/benchmarks/distributed_bench}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+mpirun=(mpirun --oversubscribe --mca btl self,vader --bind-to none)
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+run() {  # NAME NP THREADS MODE
+  "${mpirun[@]}" -np "$2" "$bench" train --epochs "$epochs" --limit "$limit" --threads "$3" \
+    --mode "$4" | grep '^result' | sed "s/^result /result config=$1 /" >>"$out"
+}
+for ((r = 1; r <= rounds; r++)); do
+  run 1x1 1 1 fast
+  run 2x1 2 1 fast
+  run 1x2 1 2 fast
+  run 2x1-deterministic 2 1 deterministic
+  run 2x1-no-overlap 2 1 fast-no-overlap
+  echo "round $r/$rounds done" >&2
+done
+python3 - "$out" <<'PY'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    fields = dict(f.split("=", 1) for f in line.split()[1:])
+    runs.setdefault(fields["config"], []).append(fields)
+def med(config, key):
+    return statistics.median(float(r[key]) for r in runs[config])
+base = med("1x1", "train_s")
+print("| configuration | train s (median) | speed-up over 1 × 1 | test accuracy | runs |")
+print("| --- | ---: | ---: | ---: | ---: |")
+for config in ["1x1", "2x1", "1x2", "2x1-deterministic", "2x1-no-overlap"]:
+    t = med(config, "train_s")
+    accs = sorted({r["test_accuracy"] for r in runs[config]})
+    print(f"| {config} | {t:.2f} | {base / t:.2f}× | {100 * float(accs[0]):.2f} %"
+          f"{'' if len(accs) == 1 else ' – ' + format(100 * float(accs[-1]), '.2f') + ' %'} | {len(runs[config])} |")
+fast = runs["2x1"]
+print()
+print(f"fast mode at 2 processes, per step: {int(med('2x1', 'bytes_per_step'))} bytes averaged, "
+      f"allreduce {med('2x1', 'allreduce_ms_per_step'):.3f} ms, waited for {med('2x1', 'wait_ms_per_step'):.3f} ms, "
+      f"hidden behind backward {100 * med('2x1', 'hidden_share'):.0f} % "
+      f"(without overlap: {100 * med('2x1-no-overlap', 'hidden_share'):.0f} %)")
+print(f"deterministic mode (2 shards) over fast mode at 2 processes: "
+      f"{med('2x1-deterministic', 'train_s') / med('2x1', 'train_s'):.3f}× the time")
+PY

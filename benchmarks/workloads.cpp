@@ -267,7 +267,7 @@ Result run_tinytorch(const Workload& w, const Data& data, int threads, int epoch
   Result r;
   r.workload = w.name;
   r.framework = "tinytorch";
-  r.config = fmt::format("threads={},kernels={} (products: {}, rows: {})", threads,
+  r.config = fmt::format("threads={},kernels={},products={},rows={}", threads,
                          tinytorch::detail::blas_kernels(), tinytorch::detail::gemm_kernel(),
                          tinytorch::detail::rows_kernel());
   const auto [seconds, loss] = train(*model, w, data, epochs);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -207,6 +209,19 @@ Trainer::Trainer(Module& model, Optimizer& optimizer, LossFn loss,
 
 namespace {
 
+/// Whether all n floats are finite: their exponent bits are not all ones. Integer operations
+/// only, so the compiler vectorises the loop (a float comparison chain would not be), and it
+/// runs over every parameter and gradient at every step.
+bool all_finite(const float* v, std::size_t n) {
+  std::uint32_t bad = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t bits;
+    std::memcpy(&bits, v + i, sizeof bits);
+    bad |= static_cast<std::uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  return bad == 0;
+}
+
 /// "gradient of parameter '0.weight' [4, 8] holds nan at element 3" for the first of `params`
 /// (or of their gradients, when `grads`) that is not finite; "" when all are. Names are looked
 /// up only then: the success path allocates nothing.
@@ -215,7 +230,9 @@ std::string first_non_finite(const std::vector<Tensor>& params, const Module& mo
     const Tensor t = grads ? p.grad() : p;
     if (!t.defined()) continue;
     const float* v = t.data().data();
-    for (std::size_t i = 0; i < t.size(); ++i) {
+    const std::size_t n = t.size();
+    if (all_finite(v, n)) continue;  // the common case, in one vectorised pass
+    for (std::size_t i = 0; i < n; ++i) {
       if (std::isfinite(v[i])) continue;
       std::string name = "(not in the model)";
       for (const auto& [n, named] : model.named_parameters()) {

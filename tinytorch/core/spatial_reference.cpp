@@ -147,7 +147,7 @@ Array max_pool2d_reference(const Array& x, KernelSize kernel, std::size_t stride
   const Geometry geo = geometry("max_pool2d_reference", detail::to_shape(x.shape()), kernel.first,
                                 kernel.second, stride, padding);
   const Array xp = pad_input(x, padding, -std::numeric_limits<float>::infinity());
-  Array y = Array::from_shape({geo.n, geo.c, geo.ho, geo.wo});
+  Array pooled = Array::from_shape({geo.n, geo.c, geo.ho, geo.wo});
   for (std::size_t b = 0; b < geo.n; ++b)
     for (std::size_t c = 0; c < geo.c; ++c)
       for (std::size_t i = 0; i < geo.ho; ++i)
@@ -156,9 +156,9 @@ Array max_pool2d_reference(const Array& x, KernelSize kernel, std::size_t stride
           for (std::size_t u = 0; u < geo.kh; ++u)
             for (std::size_t v = 0; v < geo.kw; ++v)
               best = std::max(best, xp(b, c, i * stride + u, j * stride + v));
-          y(b, c, i, j) = best;
+          pooled(b, c, i, j) = best;
         }
-  return y;
+  return pooled;
   // END SOLUTION
 }
 
@@ -167,7 +167,7 @@ Array max_pool2d_backward_reference(const Array& x, const Array& grad_out, Kerne
   const Geometry geo =
       pool_backward_geometry("max_pool2d_backward_reference", x, grad_out, kernel, stride, padding);
   // Hint: pad x with −∞ and make a zero gradient of the padded shape; for every output find
-  // the window's first maximum in row-major order (strict >) and add geo there; crop the padding.
+  // the window's first maximum in row-major order (strict >) and add g[k] there; crop the padding.
   // BEGIN SOLUTION 09_spatial max_pool2d_backward_reference
   const Array xp = pad_input(x, padding, -std::numeric_limits<float>::infinity());
   Array dxp = xt::zeros<float>(xp.shape());

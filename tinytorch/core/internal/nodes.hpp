@@ -2,7 +2,7 @@
 // themselves on the tape, and the backward node of every module 01–04 op. Each node is named
 // after its op, holds only what its formula needs, and states the formula; the bodies of
 // apply() are module 05's exercises (tinytorch/core/autograd.cpp). Conv2d, pooling and
-// BatchNorm keep their nodes beside their kernels (tinytorch/core/spatial.cpp).
+// BatchNorm keep their nodes beside their kernels (core/spatial.cpp, pooling.cpp, batchnorm.cpp).
 #pragma once
 
 #include <algorithm>

@@ -1,7 +1,9 @@
 // Internal to the library: the geometry every module-09 kernel loops over, shared by the fast
-// kernels (spatial.cpp), the reference kernels (spatial_reference.cpp) and batch norm.
+// kernels (spatial.cpp, pooling.cpp), the reference kernels (spatial_reference.cpp) and batch
+// norm.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 
 #include <tinytorch/core/tensor.hpp>
@@ -26,5 +28,29 @@ Geometry geometry(const char* op, const Shape& x, std::size_t kh, std::size_t kw
 
 /// Throws std::invalid_argument "<op>: <what> is undefined" for an undefined tensor.
 void check_defined(const char* op, const char* what, const Tensor& t);
+
+/// Pooling pads by at most half the kernel (so every window holds an input value): otherwise
+/// std::invalid_argument "<op>: padding 2 must be at most half the kernel 3x3".
+void check_pool_padding(const char* op, std::size_t pad, std::size_t kh, std::size_t kw);
+
+// Input row (or column) read by output position `o` at kernel offset `k`; negative or past
+// the edge when it falls in the padding.
+inline long source_index(std::size_t o, std::size_t k, const Geometry& geo) {
+  return static_cast<long>(o * geo.stride + k) - static_cast<long>(geo.pad);
+}
+
+// A half-open range [first, last) of indices.
+struct Span {
+  std::size_t first, last;
+};
+
+// The kernel taps [first, last) of window `o` that read inside an input of length `size` (the
+// others fall in the padding). Pooling uses it to run its inner loops without bounds checks.
+inline Span taps_inside(std::size_t o, std::size_t kernel, std::size_t size, const Geometry& geo) {
+  const long start = static_cast<long>(o * geo.stride) - static_cast<long>(geo.pad);
+  const long first = std::max(0L, -start);
+  const long last = std::min(static_cast<long>(kernel), static_cast<long>(size) - start);
+  return {static_cast<std::size_t>(first), static_cast<std::size_t>(std::max(first, last))};
+}
 
 }  // namespace tinytorch::internal

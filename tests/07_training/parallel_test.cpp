@@ -122,7 +122,7 @@ TEST(ParallelTrainer, EvaluationOverADataLoaderCountsWhatItsPassGives) {
   EXPECT_NEAR(global.accuracy, (local.accuracy + 1.0) / 2.0, 1e-6);
 }
 
-TEST(ParallelTrainer, OnlyThePrimaryWritesACheckpointAndEveryProcessWaitsForIt) {
+TEST(ParallelTrainerGiven, OnlyThePrimaryWritesACheckpointAndEveryProcessWaitsForIt) {
   manual_seed(8);
   auto model = small_mlp();
   SGD opt(model->parameters());
@@ -142,7 +142,7 @@ TEST(ParallelTrainer, OnlyThePrimaryWritesACheckpointAndEveryProcessWaitsForIt) 
   EXPECT_EQ(meta.at("world_size"), "2");
 }
 
-TEST(ParallelTrainer, ACheckpointOfAnotherNumberOfProcessesIsRefused) {
+TEST(ParallelTrainerGiven, ACheckpointOfAnotherNumberOfProcessesIsRefused) {
   manual_seed(9);
   auto model = small_mlp();
   SGD opt(model->parameters());
@@ -169,7 +169,7 @@ TEST(ParallelTrainer, ACheckpointOfAnotherNumberOfProcessesIsRefused) {
       "written by a run over 1 process, this one has 2");
 }
 
-TEST(ParallelTrainer, GradientAccumulationIsRefusedOverSeveralProcesses) {
+TEST(ParallelTrainerGiven, GradientAccumulationIsRefusedOverSeveralProcesses) {
   manual_seed(10);
   auto model = small_mlp();
   SGD opt(model->parameters());

@@ -34,20 +34,25 @@ for line in open(sys.argv[1]):
     runs.setdefault(fields["config"], []).append(fields)
 def med(config, key):
     return statistics.median(float(r[key]) for r in runs[config])
-base = med("1x1", "train_s")
-print("| configuration | train s (median) | speed-up over 1 × 1 | test accuracy | runs |")
+def paired(a, b):
+    # Median over rounds of a's time / b's time in the same round: a drift of the machine's
+    # speed between rounds cancels out.
+    return statistics.median(float(x["train_s"]) / float(y["train_s"])
+                             for x, y in zip(runs[a], runs[b]))
+print("| configuration | train s (median) | speed-up over 1 × 1 (paired) | test accuracy | runs |")
 print("| --- | ---: | ---: | ---: | ---: |")
 for config in ["1x1", "2x1", "1x2", "2x1-deterministic", "2x1-no-overlap"]:
     t = med(config, "train_s")
     accs = sorted({r["test_accuracy"] for r in runs[config]})
-    print(f"| {config} | {t:.2f} | {base / t:.2f}× | {100 * float(accs[0]):.2f} %"
+    print(f"| {config} | {t:.2f} | {paired('1x1', config):.2f}× | {100 * float(accs[0]):.2f} %"
           f"{'' if len(accs) == 1 else ' – ' + format(100 * float(accs[-1]), '.2f') + ' %'} | {len(runs[config])} |")
-fast = runs["2x1"]
 print()
 print(f"fast mode at 2 processes, per step: {int(med('2x1', 'bytes_per_step'))} bytes averaged, "
       f"allreduce {med('2x1', 'allreduce_ms_per_step'):.3f} ms, waited for {med('2x1', 'wait_ms_per_step'):.3f} ms, "
       f"hidden behind backward {100 * med('2x1', 'hidden_share'):.0f} % "
       f"(without overlap: {100 * med('2x1-no-overlap', 'hidden_share'):.0f} %)")
 print(f"deterministic mode (2 shards) over fast mode at 2 processes: "
-      f"{med('2x1-deterministic', 'train_s') / med('2x1', 'train_s'):.3f}× the time")
+      f"{paired('2x1-deterministic', '2x1'):.3f}× the time (paired)")
+print("every run, train s per round: " + "; ".join(
+    f"{c} " + " ".join(r["train_s"] for r in runs[c]) for c in runs))
 PY

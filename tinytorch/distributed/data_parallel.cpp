@@ -50,7 +50,8 @@ void write_grad(Tensor& t, const float* values, float scale) {
     t.set_grad(grad);
   }
   float* out = grad.data().data();
-  for (std::size_t i = 0; i < grad.size(); ++i) out[i] = values[i] * scale;
+  const std::size_t n = grad.size();  // once: size() is a call, not a field
+  for (std::size_t i = 0; i < n; ++i) out[i] = values[i] * scale;
 }
 
 // Appends t's values (or t.size() zeros for an undefined tensor standing in for it).
@@ -370,8 +371,9 @@ double DeterministicDataParallel::apply_means(const std::vector<float>& records)
   }
   for (Tensor& b : buffers_) {
     float* out = b.data().data();
-    for (std::size_t i = 0; i < b.size(); ++i) out[i] = next[i] * scale;
-    next += b.size();
+    const std::size_t n = b.size();
+    for (std::size_t i = 0; i < n; ++i) out[i] = next[i] * scale;
+    next += n;
   }
   return loss / static_cast<double>(shards_);
 }

@@ -50,7 +50,8 @@ double global_grad_norm(const std::vector<Tensor>& parameters) {
     if (!p.defined() || !p.grad().defined()) continue;
     const Tensor grad = p.grad();
     const float* g = grad.data().data();
-    for (std::size_t i = 0; i < grad.size(); ++i) sum_sq += static_cast<double>(g[i]) * g[i];
+    const std::size_t n = grad.size();  // once: size() is a call, not a field
+    for (std::size_t i = 0; i < n; ++i) sum_sq += static_cast<double>(g[i]) * g[i];
   }
   return std::sqrt(sum_sq);
 }
@@ -60,7 +61,8 @@ void scale_grads(const std::vector<Tensor>& parameters, double factor) {
     if (!p.defined() || !p.grad().defined()) continue;
     Tensor grad = p.grad();  // a handle: scaling it scales the parameter's gradient
     float* g = grad.data().data();
-    for (std::size_t i = 0; i < grad.size(); ++i) g[i] = static_cast<float>(g[i] * factor);
+    const std::size_t n = grad.size();
+    for (std::size_t i = 0; i < n; ++i) g[i] = static_cast<float>(g[i] * factor);
   }
 }
 

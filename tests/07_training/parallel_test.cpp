@@ -35,13 +35,16 @@ class StandIn : public TrainerParallel {
     ++averages;
     if (on_average) on_average();
   }
+  // A sum of as many values as `others` adds them; any other sum (the batch-count check) sees
+  // processes identical to this one.
   void sum(std::vector<double>& values) override {
-    for (std::size_t i = 0; i < values.size() && i < others.size(); ++i) values[i] += others[i];
+    for (std::size_t i = 0; i < values.size(); ++i)
+      values[i] += values.size() == others.size() ? others[i] : (world_ - 1) * values[i];
   }
   void barrier() override { ++barriers; }
 
-  std::vector<double> others;           ///< what the other processes add, value by value
-  std::function<void()> on_average;     ///< what "the others' gradients" do to ours
+  std::vector<double> others;        ///< what the other processes add to a sum of as many values
+  std::function<void()> on_average;  ///< what "the others' gradients" do to ours
   int averages = 0, barriers = 0;
 
  private:
@@ -152,9 +155,8 @@ TEST(ParallelTrainerGiven, ACheckpointOfAnotherNumberOfProcessesIsRefused) {
   const std::string path = dir.file("ck.safetensors");
   trainer.save_checkpoint(path);
   Trainer alone(*model, opt, cross_entropy);
-  expect_throw_with<SerializationError>(
-      [&] { alone.load_checkpoint(path); },
-      "written by a run over 2 processes, this one has 1");
+  expect_throw_with<SerializationError>([&] { alone.load_checkpoint(path); },
+                                        "written by a run over 2 processes, this one has 1");
   Trainer four(*model, opt, cross_entropy);
   four.set_parallel(std::make_shared<StandIn>(3, 4));
   expect_throw_with<SerializationError>([&] { four.load_checkpoint(path); },
@@ -164,9 +166,8 @@ TEST(ParallelTrainerGiven, ACheckpointOfAnotherNumberOfProcessesIsRefused) {
   EXPECT_NO_THROW(two.load_checkpoint(path));
   // And a checkpoint of a run alone does not resume over two processes.
   alone.save_checkpoint(dir.file("alone.safetensors"));
-  expect_throw_with<SerializationError>(
-      [&] { two.load_checkpoint(dir.file("alone.safetensors")); },
-      "written by a run over 1 process, this one has 2");
+  expect_throw_with<SerializationError>([&] { two.load_checkpoint(dir.file("alone.safetensors")); },
+                                        "written by a run over 1 process, this one has 2");
 }
 
 TEST(ParallelTrainerGiven, GradientAccumulationIsRefusedOverSeveralProcesses) {
@@ -179,6 +180,22 @@ TEST(ParallelTrainerGiven, GradientAccumulationIsRefusedOverSeveralProcesses) {
       [&] { trainer.train_epoch(batches_of(three_blobs(6), 3), 2); },
       "train_epoch: accumulation_steps must be 1 when training over 2 processes, got 2");
   EXPECT_EQ(trainer.step(), 0u);
+}
+
+TEST(ParallelTrainerGiven, ProcessesWithDifferentNumbersOfBatchesAreRefusedBeforeAnyStep) {
+  manual_seed(11);
+  auto model = small_mlp();
+  SGD opt(model->parameters());
+  Trainer trainer(*model, opt, cross_entropy);
+  auto standin = std::make_shared<StandIn>(0, 2);
+  standin->others = {3.0, 9.0};  // the other process: 3 batches; this one has 2
+  trainer.set_parallel(standin);
+  expect_throw_with<std::invalid_argument>(
+      [&] { trainer.train_epoch(batches_of(three_blobs(6), 3)); },
+      "train_epoch: the 2 processes have different numbers of batches this epoch (this one 2, "
+      "2.5 on average)");
+  EXPECT_EQ(trainer.step(), 0u);
+  EXPECT_EQ(standin->averages, 0);
 }
 
 }  // namespace

@@ -408,13 +408,27 @@ EvalResult Trainer::run_evaluation(Batches& batches) {
   // END SOLUTION
 }
 
-void Trainer::check_parallel_epoch(std::size_t accumulation_steps) const {
-  if (parallel_ && accumulation_steps > 1) {
+void Trainer::check_parallel_epoch(std::size_t accumulation_steps, std::size_t batches) const {
+  if (!parallel_) return;
+  if (accumulation_steps > 1) {
     detail::fail_arg(
         "train_epoch: accumulation_steps must be 1 when training over {} processes, got {} "
         "(the gradients are averaged after every batch; make each process's batch larger "
         "instead)",
         parallel_->world_size(), accumulation_steps);
+  }
+  // Every process must run as many steps: one that finishes early would wait forever for the
+  // others' next averaging. The counts are all equal exactly when W·Σc² = (Σc)², which every
+  // process finds alike, so all of them refuse together.
+  const auto c = static_cast<double>(batches);
+  std::vector<double> sums{c, c * c};
+  parallel_->sum(sums);
+  const double w = parallel_->world_size();
+  if (w * sums[1] != sums[0] * sums[0]) {
+    detail::fail_arg(
+        "train_epoch: the {} processes have different numbers of batches this epoch (this one "
+        "{}, {} on average); give each the same, as a DistributedSampler does",
+        parallel_->world_size(), batches, sums[0] / w);
   }
 }
 
@@ -438,14 +452,14 @@ EvalResult Trainer::combine_evaluation(EvalResult local, std::size_t samples) {
 // they return is made global here.
 float Trainer::train_epoch(DataLoader& loader, std::size_t accumulation_steps) {
   loader.check_has_batches("train_epoch");  // says why, where drop_last left none
-  check_parallel_epoch(accumulation_steps);
+  check_parallel_epoch(accumulation_steps, loader.size());
   const std::size_t before = history_.train_loss.size();
   const float local = run_epoch(loader, accumulation_steps);
   return history_.train_loss.size() > before ? history_.train_loss.back() : local;
 }
 
 float Trainer::train_epoch(const std::vector<Batch>& batches, std::size_t accumulation_steps) {
-  check_parallel_epoch(accumulation_steps);
+  check_parallel_epoch(accumulation_steps, batches.size());
   const std::size_t before = history_.train_loss.size();
   const float local = run_epoch(batches, accumulation_steps);
   return history_.train_loss.size() > before ? history_.train_loss.back() : local;

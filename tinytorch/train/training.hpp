@@ -131,8 +131,9 @@ class Trainer {
   std::string replay_with_anomaly_detection(const Batch& batch, const std::mt19937& rng);
   /// Records the epoch's loss (the mean over the processes), applies the schedule, ++epoch.
   void finish_epoch(float mean_loss);
-  /// Refuses what training over several processes cannot do (gradient accumulation).
-  void check_parallel_epoch(std::size_t accumulation_steps) const;
+  /// Refuses what training over several processes cannot do: gradient accumulation, and
+  /// processes with different numbers of batches (a collective: every process calls it).
+  void check_parallel_epoch(std::size_t accumulation_steps, std::size_t batches) const;
   /// The last evaluation's figures over every process, from this one's over `samples`.
   EvalResult combine_evaluation(EvalResult local, std::size_t samples);
 

@@ -79,10 +79,16 @@ int main(int argc, char** argv) {
     if (!quiet()) draw_decision_map(model, data.x, data.y, -0.5f, 4.5f);
 
     act(3, "The experiment");
+    auto report = start_report(flags, "Milestone 01 (1957): the perceptron", model, {2});
+    if (report) {
+      report->set("data", "100 points: class 1 around (3, 3), class 0 around (1, 1), σ = 0.5");
+      report->set("accuracy with random weights", percent(before));
+    }
     SGD optimizer(model.parameters(), flags.lr);
     BinaryCrossEntropyLoss bce;
-    const Curve curve =
-        fit(model, optimizer, bce, data.x, data.y, flags, std::max(1, flags.epochs / 10));
+    const Curve curve = fit(model, optimizer, bce, data.x, data.y, flags,
+                            std::max(1, flags.epochs / 10), report.get());
+    if (report) report->show_decision_boundary(data.x, data.y, -0.5, 4.5, -0.5, 4.5);
     const float after = curve.accuracy.back();
 
     act(4, "The diagnosis");
@@ -111,6 +117,7 @@ int main(int argc, char** argv) {
     save_curve(flags.csv, curve);
     print(fmt::format("result: accuracy {} (loss {:.4f}) after {}", percent(after),
                       curve.loss.back(), epochs(flags.epochs)));
+    finish_report(report.get(), flags);
     return 0;
   });
 }

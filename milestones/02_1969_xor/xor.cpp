@@ -93,8 +93,15 @@ int main(int argc, char** argv) {
                     std::make_shared<Linear>(4, 1), std::make_shared<Sigmoid>()});
     SGD mlp_opt(mlp.parameters(), flags.lr);
     const float before = evaluate_accuracy(mlp, data.x, data.y);
-    const Curve solved =
-        fit(mlp, mlp_opt, bce, data.x, data.y, flags, std::max(1, flags.epochs / 5));
+    auto report = start_report(flags, "Milestone 02 (1969): XOR and the hidden layer", mlp, {2});
+    if (report) {
+      report->set("data", "100 points: 25 around each corner of the unit square, XOR labels");
+      report->set("one neuron (the perceptron) reached",
+                  fmt::format("{} (loss {:.4f})", percent(stuck.accuracy.back()), stuck.loss.back()));
+    }
+    const Curve solved = fit(mlp, mlp_opt, bce, data.x, data.y, flags,
+                             std::max(1, flags.epochs / 5), report.get());
+    if (report) report->show_decision_boundary(data.x, data.y, -0.5, 1.5, -0.5, 1.5);
 
     act(4, "The diagnosis");
     Table table({"model", "parameters", "accuracy before", "accuracy after", "final loss"});
@@ -124,6 +131,7 @@ int main(int argc, char** argv) {
     print(fmt::format("result: perceptron {} (loss {:.4f}), MLP {} (loss {:.4f})",
                       percent(stuck.accuracy.back()), stuck.loss.back(),
                       percent(solved.accuracy.back()), solved.loss.back()));
+    finish_report(report.get(), flags);
     return 0;
   });
 }

@@ -47,12 +47,16 @@ int main(int argc, char** argv) {
                     flags.batch_size, epochs(flags.epochs)));
 
     act(3, "The experiment");
+    auto report = start_report(flags, "Milestone 03 (1986): an MLP learns the 8×8 digits", model,
+                               {1, 8, 8});
+    if (report) report->set("optimizer", "SGD, cross-entropy");
     SGD optimizer(model.parameters(), flags.lr);
     const ClassifierLog log = train_classifier(model, optimizer, digits.train, digits.test, flags,
-                                               std::max(1, flags.epochs / 4));
+                                               std::max(1, flags.epochs / 4), report.get());
 
     act(4, "The diagnosis");
     report_classifier(log, flags);
+    finish_classifier_report(report.get(), digits.test, false);
     say("\nFirst test images, prediction and truth:");
     show_predictions(model, digits.test, 8);
 
@@ -66,6 +70,7 @@ int main(int argc, char** argv) {
     print(fmt::format("result: test accuracy {} (train {}, loss {:.4f}) in {}",
                       percent(log.test_accuracy.back()), percent(log.train_accuracy.back()),
                       log.train_loss.back(), seconds(log.train_seconds)));
+    finish_report(report.get(), flags);
     return 0;
   }));
 }

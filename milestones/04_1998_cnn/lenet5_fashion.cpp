@@ -66,16 +66,25 @@ int main(int argc, char** argv) {
                     momentum, flags.batch_size, epochs(flags.epochs)));
 
     act(2, "The experiment");
+    auto report = start_report(flags, "LeNet-5 on Fashion-MNIST", *model, {1, 28, 28}, kClasses);
+    if (report) {
+      report->set("optimizer", fmt::format("SGD, momentum {}, cross-entropy", momentum));
+      report->set("data", fmt::format("{} training and {} test images from {}", train.size(),
+                                      test.size(), data_dir));
+    }
     SGD optimizer(model->parameters(), flags.lr, momentum);
-    const ClassifierLog log = train_classifier(*model, optimizer, train, test, flags, 1);
+    const ClassifierLog log =
+        train_classifier(*model, optimizer, train, test, flags, 1, report.get());
 
     act(3, "The diagnosis");
     report_classifier(log, flags);
+    finish_classifier_report(report.get(), test, true);
     say("\nFirst test images, prediction and truth:");
     show_predictions(*model, test, 5, kClasses);
     print(fmt::format("result: test accuracy {} (train {}, loss {:.4f}) in {}",
                       percent(log.test_accuracy.back()), percent(log.train_accuracy.back()),
                       log.train_loss.back(), seconds(log.train_seconds)));
+    finish_report(report.get(), flags);
     return 0;
   }));
 }

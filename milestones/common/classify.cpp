@@ -52,7 +52,8 @@ LabeledImages part(const LabeledImages& data, const Processes& processes) {
 }  // namespace
 
 ClassifierLog train_classifier(Module& model, Optimizer& optimizer, const LabeledImages& train,
-                               const LabeledImages& test, const Flags& flags, int log_every) {
+                               const LabeledImages& test, const Flags& flags, int log_every,
+                               TrainingReport* report) {
   Processes alone_here{Processes::Alone{}};
   Processes& processes = current_processes() ? *current_processes() : alone_here;
   // Over several processes each trains on its part of every epoch, batch/processes examples
@@ -75,6 +76,13 @@ ClassifierLog train_classifier(Module& model, Optimizer& optimizer, const Labele
   log.train_sample = train_sample.size();
   log.train_size = train.size();
   log.initial_test_accuracy = trainer.evaluate(test_loader).accuracy;
+  if (report != nullptr) {
+    report->set("test accuracy before training", percent(log.initial_test_accuracy));
+    if (log.train_sample < log.train_size) {
+      report->set("train accuracy measured on",
+                  fmt::format("{} of the {} training images", log.train_sample, log.train_size));
+    }
+  }
   say(fmt::format("Test accuracy before training: {} (ten classes: chance is 10%)\n",
                   percent(log.initial_test_accuracy)));
   for (int epoch = 1; epoch <= flags.epochs; ++epoch) {
@@ -91,6 +99,17 @@ ClassifierLog train_classifier(Module& model, Optimizer& optimizer, const Labele
     const EvalResult t = trainer.evaluate(test_loader);
     log.test_loss.push_back(t.loss);
     log.test_accuracy.push_back(t.accuracy);
+    if (report != nullptr) {
+      EpochFigures e;
+      e.train_loss = log.train_loss.back();
+      e.train_accuracy = log.train_accuracy.back();
+      e.test_loss = t.loss;
+      e.test_accuracy = t.accuracy;
+      e.learning_rate = optimizer.lr();
+      e.seconds = log.epoch_seconds.back();
+      report->add_epoch(e);
+      update_report(report, flags);
+    }
     const float gap = log.train_accuracy.back() - t.accuracy;
     const std::string line =
         fmt::format("Loss {:.4f}  Train {}  Test {}  Gap {:.1f}{}  ({})", log.train_loss.back(),

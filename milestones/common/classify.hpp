@@ -7,6 +7,7 @@
 
 #include <tinytorch/tinytorch.hpp>
 
+#include "run_report.hpp"
 #include "ui.hpp"
 
 namespace milestone {
@@ -20,11 +21,12 @@ struct ClassifierLog {
 };
 
 /// Trains for flags.epochs epochs (batch flags.batch_size, shuffled with flags.seed), logging
-/// a line every `log_every` epochs with train/test accuracy and the gap.
+/// a line every `log_every` epochs with train/test accuracy and the gap. A report (--report)
+/// gets every epoch's figures and is rewritten after each.
 ClassifierLog train_classifier(tinytorch::Module& model, tinytorch::Optimizer& optimizer,
                                const tinytorch::LabeledImages& train,
                                const tinytorch::LabeledImages& test, const Flags& flags,
-                               int log_every);
+                               int log_every, tinytorch::TrainingReport* report = nullptr);
 
 /// The results table (train, test, gap, time), the loss/accuracy plot and the CSV file.
 void report_classifier(const ClassifierLog& log, const Flags& flags);

@@ -20,7 +20,7 @@ float evaluate_accuracy(tinytorch::Module& model, const Tensor& x, const Tensor&
 // come from module 08's DataLoader. So a student's milestone runs the student's code.
 Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer,
           const tinytorch::LossFn& loss_fn, const Tensor& x, const Tensor& y, const Flags& flags,
-          int log_every) {
+          int log_every, tinytorch::TrainingReport* report) {
   tinytorch::Trainer trainer(model, optimizer, loss_fn);
   const std::vector<tinytorch::Batch> whole{{x, y}};
   std::optional<tinytorch::DataLoader> loader;
@@ -33,6 +33,16 @@ Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer,
   for (int epoch = 1; epoch <= flags.epochs; ++epoch) {
     curve.loss.push_back(loader ? trainer.train_epoch(*loader) : trainer.train_epoch(whole));
     curve.accuracy.push_back(evaluate_accuracy(model, x, y));
+    if (report != nullptr) {
+      tinytorch::EpochFigures e;
+      e.train_loss = curve.loss.back();
+      e.train_accuracy = curve.accuracy.back();
+      e.learning_rate = optimizer.lr();
+      e.seconds = trainer.history().epoch_seconds.empty() ? tinytorch::EpochFigures::none
+                                                          : trainer.history().epoch_seconds.back();
+      report->add_epoch(e);
+      update_report(report, flags);
+    }
     const std::string status = fmt::format("Loss: {:.4f}  Accuracy: {}", curve.loss.back(),
                                            percent(curve.accuracy.back()));
     bar.update(static_cast<std::size_t>(epoch), status);

@@ -8,6 +8,7 @@
 
 #include <tinytorch/tinytorch.hpp>
 
+#include "run_report.hpp"
 #include "ui.hpp"
 
 namespace milestone {
@@ -24,10 +25,11 @@ struct Curve {
 
 /// Trains with module 07's Trainer for flags.epochs epochs: the whole set as one batch, or
 /// batches of flags.batch_size from module 08's DataLoader when that is smaller. Logs a line
-/// every `log_every` epochs (with a progress bar on a terminal).
+/// every `log_every` epochs (with a progress bar on a terminal). A report (--report) gets
+/// every epoch's loss and accuracy (on the training points: there is no test set here).
 Curve fit(tinytorch::Module& model, tinytorch::Optimizer& optimizer,
           const tinytorch::LossFn& loss_fn, const tinytorch::Tensor& x, const tinytorch::Tensor& y,
-          const Flags& flags, int log_every);
+          const Flags& flags, int log_every, tinytorch::TrainingReport* report = nullptr);
 
 /// Accuracy of `model` on (x, y) (module 07's accuracy) without recording a graph.
 float evaluate_accuracy(tinytorch::Module& model, const tinytorch::Tensor& x,

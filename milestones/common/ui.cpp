@@ -182,6 +182,9 @@ void add_flags(CLI::App& app, Flags& flags) {
       ->capture_default_str();
   app.add_option("--csv", flags.csv, "write per-epoch metrics to this CSV file")
       ->check(writable_file());
+  app.add_option("--report", flags.report,
+                 "write an HTML report of the run (curves, kernels, feature maps, mistakes)")
+      ->check(writable_file());
   app.add_flag("--quiet", flags.quiet, "only the results, no story");
 }
 

@@ -29,10 +29,11 @@ struct Flags {
   std::uint64_t seed = 42;
   int threads = 1;
   std::string csv;  ///< per-epoch metrics file ("" = none)
+  std::string report;  ///< the HTML training report ("" = none)
   bool quiet = false;
 };
 
-/// Adds --epochs --batch-size --lr --seed --threads --csv --quiet to `app`.
+/// Adds --epochs --batch-size --lr --seed --threads --csv --report --quiet to `app`.
 void add_flags(CLI::App& app, Flags& flags);
 /// Applies --seed and --threads and decides on colour and width; call once after parsing.
 void setup(const Flags& flags);

@@ -55,7 +55,9 @@ json history_to_json(const History& h) {
   return {{"train_loss", floats_to_json(h.train_loss)},
           {"eval_loss", floats_to_json(h.eval_loss)},
           {"eval_accuracy", floats_to_json(h.eval_accuracy)},
-          {"learning_rates", floats_to_json(h.learning_rates)}};
+          {"learning_rates", floats_to_json(h.learning_rates)},
+          {"train_accuracy", floats_to_json(h.train_accuracy)},
+          {"epoch_seconds", floats_to_json(h.epoch_seconds)}};
 }
 
 std::string scheduler_to_json(const std::optional<CosineSchedule>& s) {
@@ -161,6 +163,9 @@ History read_history(const MetadataReader& in) {
   h.eval_loss = in.numbers("eval_loss", j);
   h.eval_accuracy = in.numbers("eval_accuracy", j);
   h.learning_rates = in.numbers("learning_rates", j);
+  // Written since 0.1 (a checkpoint without them resumes with those curves empty).
+  if (j.contains("train_accuracy")) h.train_accuracy = in.numbers("train_accuracy", j);
+  if (j.contains("epoch_seconds")) h.epoch_seconds = in.numbers("epoch_seconds", j);
   return h;
 }
 

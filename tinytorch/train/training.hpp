@@ -62,10 +62,18 @@ struct EvalResult {
 
 struct History {
   std::vector<float> train_loss, eval_loss, eval_accuracy, learning_rates;
+  /// Per epoch: the share of training batches predicted right (classification outputs only:
+  /// empty when the outputs have no accuracy), and the seconds train_epoch took.
+  std::vector<float> train_accuracy, epoch_seconds;
 };
 
 /// Called after every training batch: (batch index, batches per epoch, batch loss).
 using BatchCallback = std::function<void(std::size_t, std::size_t, float)>;
+
+class Trainer;
+/// Called whenever the history grows: after every train_epoch and every evaluate, with the
+/// figures of all processes (a training report rewrites its page from here).
+using HistoryCallback = std::function<void(const Trainer&)>;
 
 class Trainer {
  public:
@@ -110,6 +118,9 @@ class Trainer {
   std::size_t step() const { return step_; }
   const History& history() const { return history_; }
   void on_batch(BatchCallback callback) { on_batch_ = std::move(callback); }
+  void on_history(HistoryCallback callback) { on_history_ = std::move(callback); }
+  const Module& model() const { return model_; }
+  const Optimizer& optimizer() const { return optimizer_; }
 
  private:
   /// The epoch and the evaluation over any range of batches (a DataLoader, a vector).
@@ -131,6 +142,9 @@ class Trainer {
   std::string replay_with_anomaly_detection(const Batch& batch, const std::mt19937& rng);
   /// Records the epoch's loss (the mean over the processes), applies the schedule, ++epoch.
   void finish_epoch(float mean_loss);
+  /// After an epoch: the train accuracy over every process, the seconds, on_history.
+  void record_epoch(std::size_t epochs_before, double seconds);
+  void start_epoch();
   /// Refuses what training over several processes cannot do: gradient accumulation, and
   /// processes with different numbers of batches (a collective: every process calls it).
   void check_parallel_epoch(std::size_t accumulation_steps, std::size_t batches) const;
@@ -145,6 +159,10 @@ class Trainer {
   std::size_t epoch_ = 0, step_ = 0;
   History history_;
   BatchCallback on_batch_;
+  HistoryCallback on_history_;
+  /// This epoch's training predictions (train_batch counts them; the wrappers add them up).
+  std::size_t epoch_correct_ = 0, epoch_samples_ = 0;
+  bool epoch_has_accuracy_ = true;
   std::shared_ptr<TrainerParallel> parallel_;
 };
 

@@ -335,6 +335,24 @@ int cmd_complete(const Project& project, const std::string& module) {
   return code;
 }
 
+std::vector<std::string> files_from_here(std::vector<std::string> flags) {
+  auto absolute = [](const std::string& path) {
+    std::error_code ec;
+    const fs::path full = fs::absolute(path, ec);
+    return ec || path.empty() ? path : full.string();
+  };
+  for (std::size_t i = 0; i < flags.size(); ++i) {
+    for (const std::string name : {"--report", "--csv"}) {
+      if (flags[i] == name && i + 1 < flags.size()) {
+        flags[i + 1] = absolute(flags[i + 1]);
+      } else if (flags[i].rfind(name + "=", 0) == 0) {
+        flags[i] = name + "=" + absolute(flags[i].substr(name.size() + 1));
+      }
+    }
+  }
+  return flags;
+}
+
 int cmd_milestone_run(const Project& project, const std::string& milestone,
                       const std::vector<std::string>& flags) {
   const Milestone& ms = parse_milestone(milestone);

@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
   CLI::App* ms_run = ms->add_subcommand("run", "run a milestone (unlocked by its modules)");
   ms_run->add_option("milestone", milestone, "milestone number, 01..04")->required();
   ms_run->add_option("flags", flags, "flags for the program, after --");
+  std::string report;
+  ms_run->add_option("--report", report,
+                     "write the run's HTML report (curves, kernels, feature maps) to this file");
 
   tito::GradeOptions grading;
   std::string graded_kept;
@@ -69,7 +72,13 @@ int main(int argc, char** argv) {
     if (*test) return tito::cmd_test(project, module);
     if (*status) return tito::cmd_status(project);
     if (*complete) return tito::cmd_complete(project, module);
-    if (*ms_run) return tito::cmd_milestone_run(project, milestone, flags);
+    if (*ms_run) {
+      if (!report.empty()) {
+        flags.push_back("--report");
+        flags.push_back(report);
+      }
+      return tito::cmd_milestone_run(project, milestone, tito::files_from_here(flags));
+    }
     if (*grade) {
       if (!graded_kept.empty()) grading.kept = tito::parse_module_set(graded_kept);
       return tito::grade_copies(project, grading);

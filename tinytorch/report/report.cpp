@@ -324,17 +324,20 @@ void TrainingReport::show_feature_maps(const Tensor& images) {
                           x.reshape(as_long(without_batch(x.shape())))});
       }
     }
-    double height = 8;
+    double height = 8, width = 260;  // room for the longest label
     std::vector<double> rows;
-    for (const Stage& s : stages) {
+    for (std::size_t si = 0; si < stages.size(); ++si) {
+      const Stage& s = stages[si];
       const double size = display_size(s.maps.dim(1));
-      const std::size_t n = std::min(s.maps.dim(0), kMaxMapsPerStage);
+      const double map_w = size * static_cast<double>(s.maps.dim(2)) / static_cast<double>(s.maps.dim(1));
+      const std::size_t n = si == 0 ? 1 : std::min(s.maps.dim(0), kMaxMapsPerStage);
       const std::size_t per_row = std::max<std::size_t>(1, static_cast<std::size_t>(940 / (size + 4)));
       const std::size_t lines = (n + per_row - 1) / per_row;
+      width = std::max(width, static_cast<double>(std::min(n, per_row) - 1) * (size + 4) + map_w);
       rows.push_back(height);
       height += 18 + static_cast<double>(lines) * (size + 4) + 8;
     }
-    Svg svg(1120, height);
+    Svg svg(width, height);
     for (std::size_t si = 0; si < stages.size(); ++si) {
       const Stage& s = stages[si];
       const std::size_t channels = s.maps.dim(0), h = s.maps.dim(1), w = s.maps.dim(2);

@@ -288,17 +288,30 @@ Rgb chart_colour(std::size_t index) {
 
 Svg line_chart(const std::string& title, const std::string& x_label, const std::string& y_label,
                const std::vector<Series>& series, double width, double height) {
-  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   std::size_t n = 0;
+  for (const Series& s : series) n = std::max(n, s.values.size());
+  std::vector<double> xs(std::max<std::size_t>(n, 1));
+  for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = static_cast<double>(i + 1);
+  return xy_chart(title, x_label, y_label, xs, series, width, height);
+}
+
+Svg xy_chart(const std::string& title, const std::string& x_label, const std::string& y_label,
+             const std::vector<double>& xs, const std::vector<Series>& series, double width,
+             double height) {
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (const Series& s : series) {
-    n = std::max(n, s.values.size());
+    if (s.values.size() > xs.size()) {
+      throw std::invalid_argument(fmt::format(
+          "xy_chart '{}': series '{}' has {} values for {} x values", title, s.name,
+          s.values.size(), xs.size()));
+    }
     for (double v : s.values) {
       if (!std::isfinite(v)) continue;
       lo = std::min(lo, v);
       hi = std::max(hi, v);
     }
   }
-  if (!(lo <= hi)) {
+  if (!(lo <= hi) || xs.empty()) {
     throw std::invalid_argument(
         fmt::format("line_chart '{}': no series has a finite value to draw", title));
   }
@@ -306,8 +319,12 @@ Svg line_chart(const std::string& title, const std::string& x_label, const std::
   const double plot_w = width - left - right, plot_h = height - top - bottom;
   const std::vector<double> ys = nice_ticks(lo, hi, 5);
   const double y0 = ys.front(), y1 = ys.back() > y0 ? ys.back() : y0 + 1.0;
-  const double x_hi = std::max<double>(2.0, static_cast<double>(n));
-  auto px = [&](double x) { return left + (x - 1.0) / (x_hi - 1.0) * plot_w; };
+  // Epoch charts (x = 1, 2, ...) start at their first point; others at their first tick.
+  const bool epochs = xs.front() == 1.0;
+  const std::vector<double> x_ticks = nice_ticks(xs.front(), xs.back(), 6);
+  const double x_lo = epochs ? 1.0 : std::min(xs.front(), x_ticks.front());
+  const double x_hi = epochs ? std::max(2.0, xs.back()) : std::max(xs.back(), x_ticks.back());
+  auto px = [&](double x) { return left + (x - x_lo) / (x_hi - x_lo) * plot_w; };
   auto py = [&](double y) { return top + (y1 - y) / (y1 - y0) * plot_h; };
 
   const Rgb axis{80, 80, 80}, grid{225, 225, 225}, ink{30, 30, 30};
@@ -318,11 +335,11 @@ Svg line_chart(const std::string& title, const std::string& x_label, const std::
     svg.line(left, py(y), left + plot_w, py(y), grid);
     svg.text(left - 6, py(y) + 4, tick_label(y, y_step), 10, "end");
   }
-  std::vector<double> xs = nice_ticks(1.0, x_hi, 6);
-  for (double x : xs) {
-    if (x < 1.0 || x > x_hi || x != std::floor(x)) continue;
+  const double x_step = x_ticks.size() > 1 ? x_ticks[1] - x_ticks[0] : 1.0;
+  for (double x : x_ticks) {
+    if (x < x_lo - 1e-9 || x > x_hi + 1e-9 || (epochs && x != std::floor(x))) continue;
     svg.line(px(x), top + plot_h, px(x), top + plot_h + 4, axis);
-    svg.text(px(x), top + plot_h + 15, tick_label(x, 1.0), 10, "middle");
+    svg.text(px(x), top + plot_h + 15, tick_label(x, epochs ? 1.0 : x_step), 10, "middle");
   }
   svg.line(left, top, left, top + plot_h, axis);
   svg.line(left, top + plot_h, left + plot_w, top + plot_h, axis);
@@ -341,13 +358,14 @@ Svg line_chart(const std::string& title, const std::string& x_label, const std::
     for (std::size_t i = 0; i < s.values.size(); ++i) {
       const double v = s.values[i];
       if (!std::isfinite(v)) {
+        if (run.size() == 2) svg.circle(run[0], run[1], 3.5, s.colour);
         flush();
         continue;
       }
-      const double x = px(static_cast<double>(i + 1)), y = py(v);
+      const double x = px(xs[i]), y = py(v);
       run.push_back(x);
       run.push_back(y);
-      if (s.values.size() <= 40) svg.circle(x, y, 2.5, s.colour);
+      if (epochs && s.values.size() <= 40) svg.circle(x, y, 2.5, s.colour);
     }
     if (run.size() == 2) svg.circle(run[0], run[1], 3.5, s.colour);
     flush();

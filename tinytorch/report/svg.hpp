@@ -99,6 +99,10 @@ struct Series {
 /// Throws std::invalid_argument when no series has a finite value.
 Svg line_chart(const std::string& title, const std::string& x_label, const std::string& y_label,
                const std::vector<Series>& series, double width = 360, double height = 230);
+/// The same over the x values `xs` (every series has one value per x; xs increasing).
+Svg xy_chart(const std::string& title, const std::string& x_label, const std::string& y_label,
+             const std::vector<double>& xs, const std::vector<Series>& series,
+             double width = 360, double height = 230);
 
 /// Colours for chart lines that stay apart for colour-blind readers (Okabe and Ito).
 Rgb chart_colour(std::size_t index);

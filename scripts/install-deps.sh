@@ -10,6 +10,8 @@ packages=(
   clang-14 libclang-rt-14-dev            # the fuzz preset: libFuzzer, ASan and UBSan runtimes
   dataset-fashion-mnist                  # LeNet-5 milestone data (/usr/share/datasets/fashion-mnist)
   libopenmpi-dev openmpi-bin             # tinytorch::distributed and mpirun
+  python3                                # the tests' checkers (report pages, guide tables)
+  chromium                               # the report's browser test (headless screenshots)
 )
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps.sh: run as root (or with sudo)" >&2

@@ -26,6 +26,8 @@ cmake --build "$work/build-installed" -j2
 (cd "$work" && ./build-installed/consumer) | tee "$work/out.txt"
 grep -qx "digits: $prefix/share/tinytorch/digits.csv.gz" "$work/out.txt" ||
   fail "the installed consumer did not use the installed digits file"
+grep -q 'class="confusion"' "$work/consumer_cnn.safetensors.html" ||
+  fail "the installed consumer wrote no training report"
 
 echo "== the installed tinytorch::distributed: one model over two processes =="
 test -x "$work/build-installed/consumer_distributed" ||

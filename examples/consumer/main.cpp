@@ -1,8 +1,10 @@
 // A program outside the tinytorch tree: train a small CNN on the bundled digits, save its
-// weights, load them into a fresh model and check that it predicts the same.
+// weights, load them into a fresh model and check that it predicts the same; write the run's
+// HTML report beside the weights.
 #include <cstdio>
 #include <string>
 
+#include <tinytorch/report/report.hpp>
 #include <tinytorch/tinytorch.hpp>
 
 using namespace tinytorch;
@@ -18,16 +20,25 @@ int main(int argc, char** argv) {
     DataLoader loader(train_set, DataLoaderOptions(32).shuffle(true).seed(0));
 
     SimpleCNN model;
+    TrainingReport report("consumer");
+    report.set_model(model, {1, 8, 8});
     SGD optimizer(model.parameters(), SGDOptions(0.05f).momentum(0.9f));
     for (int epoch = 1; epoch <= 5; ++epoch) {
+      double loss_sum = 0.0;
       for (const Batch& batch : loader) {
         const Tensor loss = cross_entropy(model(batch[0]), batch[1]);
         optimizer.zero_grad();
         loss.backward();
         optimizer.step();
+        loss_sum += loss.item();
       }
+      EpochFigures figures;
+      figures.train_loss = loss_sum / static_cast<double>(loader.size());
+      report.add_epoch(figures);
     }
     save(model, weights);
+    report.evaluate(digits.test.images, digits.test.labels);
+    report.write(weights + ".html");
 
     SimpleCNN restored;
     load(restored, weights);

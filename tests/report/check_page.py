@@ -2,6 +2,7 @@
 """Runs a milestone with --report and checks the page it writes.
 
   check_page.py PROGRAM KIND [ARGS...]      KIND: cnn, lenet, mlp, perceptron or xor
+  check_page.py mpirun [MPI ARGS...] KIND PROGRAM [ARGS...]   the same over several processes
 
 The page must parse as XML (it is XHTML), reference nothing outside itself, have the sections
 of its kind, the right number of kernels and feature maps for the model, and a confusion
@@ -41,11 +42,15 @@ def with_class(root, cls):
 
 
 def main():
-    program, kind, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+    argv = sys.argv[1:]
+    at = next(i for i, a in enumerate(argv) if a in EXPECTED)  # the KIND word
+    kind = argv[at]
+    command = argv[:at] + argv[at + 1:]
+    program = command[0]
     expected = EXPECTED[kind]
     with tempfile.TemporaryDirectory() as tmp:
         page_path = os.path.join(tmp, "run.html")
-        run = subprocess.run([program, *args, "--report", page_path], capture_output=True,
+        run = subprocess.run([*command, "--report", page_path], capture_output=True,
                              text=True, timeout=600)
         print(run.stdout[-3000:])
         print(run.stderr[-3000:], file=sys.stderr)

@@ -3,7 +3,7 @@
 //   distributed_bench allreduce          MPI_Allreduce of 4 B .. 16 MiB of floats: the median
 //                                        time per size, for docs/distributed.md's α–β fit
 //   distributed_bench train [options]    LeNet-5 on Fashion-MNIST (the lenet5_fashion recipe:
-//                                        global batch 64, SGD lr 0.05 momentum 0.9), one
+//                                        global batch 64 (--batch), SGD lr 0.05 momentum 0.9), one
 //                                        `result` line with the training time, the test
 //                                        accuracy and what averaging cost
 //
@@ -168,6 +168,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"fast", "fast-no-overlap", "deterministic"}));
   run->add_option("--epochs", o.epochs, "epochs")->check(CLI::Range(1, 100));
   run->add_option("--threads", o.threads, "threads per process")->check(CLI::Range(1, 64));
+  run->add_option("--batch", o.batch, "global batch (a multiple of the processes)")
+      ->check(CLI::Range(1, 4096));
   run->add_option("--limit", o.limit, "training images (0 = all 60,000)");
   run->add_option("--shards", o.shards, "deterministic mode's shards (0 = the processes)");
   run->add_option("--data", o.data, "folder with the Fashion-MNIST IDX files");

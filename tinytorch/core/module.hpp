@@ -88,4 +88,18 @@ class Module {
   bool training_ = true;
 };
 
+/// Puts a module back into the mode (training or eval) it had when the guard was made, also
+/// when an exception ends the scope: `ModeRestorer restore(model); model.eval(); ...`.
+class ModeRestorer {
+ public:
+  explicit ModeRestorer(Module& module) : module_(module), was_training_(module.is_training()) {}
+  ~ModeRestorer() { module_.train(was_training_); }
+  ModeRestorer(const ModeRestorer&) = delete;
+  ModeRestorer& operator=(const ModeRestorer&) = delete;
+
+ private:
+  Module& module_;
+  bool was_training_;
+};
+
 }  // namespace tinytorch

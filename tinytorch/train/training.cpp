@@ -160,19 +160,6 @@ void check_batch(const char* op, const Batch& batch) {
   }
 }
 
-/// Puts a module back into the mode it had, also when evaluation throws.
-class ModeRestorer {
- public:
-  explicit ModeRestorer(Module& module) : module_(module), was_training_(module.is_training()) {}
-  ~ModeRestorer() { module_.train(was_training_); }
-  ModeRestorer(const ModeRestorer&) = delete;
-  ModeRestorer& operator=(const ModeRestorer&) = delete;
-
- private:
-  Module& module_;
-  bool was_training_;
-};
-
 }  // namespace
 
 Trainer::Trainer(Module& model, Optimizer& optimizer, LossFn loss,

@@ -16,17 +16,14 @@ namespace tinytorch::report_internal {
 
 [[noreturn]] inline void fail(const std::string& message) { throw std::invalid_argument(message); }
 
-/// Puts a module back into the mode it had, also when a forward throws.
+/// Eval mode for the scope (a report's forwards must not move BatchNorm's statistics or
+/// draw Dropout masks); the mode the module had comes back after it, also on an exception.
 class EvalMode {
  public:
-  explicit EvalMode(Module& m) : module_(m), was_training_(m.is_training()) { m.eval(); }
-  ~EvalMode() { module_.train(was_training_); }
-  EvalMode(const EvalMode&) = delete;
-  EvalMode& operator=(const EvalMode&) = delete;
+  explicit EvalMode(Module& m) : restore_(m) { m.eval(); }
 
  private:
-  Module& module_;
-  bool was_training_;
+  ModeRestorer restore_;
 };
 
 // The layers of `model` in the order its forward runs them: a Sequential's children (nested

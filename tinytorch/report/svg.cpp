@@ -92,10 +92,8 @@ std::string tick_label(double v, double step) {
 std::string Rgb::hex() const { return fmt::format("#{:02x}{:02x}{:02x}", r, g, b); }
 
 Rgb diverging(float value, float max_abs) {
-  if (!(max_abs > 0.0f) || std::isnan(value)) return kRdBu[3];
-  const double t = (static_cast<double>(value) / static_cast<double>(max_abs) + 1.0) / 2.0;
-  if (std::isinf(max_abs)) return kRdBu[3];
-  return interpolate(kRdBu, t);
+  if (!(max_abs > 0.0f) || std::isinf(max_abs) || std::isnan(value)) return kRdBu[3];
+  return interpolate(kRdBu, (static_cast<double>(value) / static_cast<double>(max_abs) + 1.0) / 2.0);
 }
 
 Rgb viridis(float t) { return interpolate(kViridis, std::isnan(t) ? 0.0 : static_cast<double>(t)); }

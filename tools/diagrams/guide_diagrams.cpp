@@ -32,7 +32,7 @@ using namespace tinytorch;
 
 namespace {
 
-const Rgb kInk{30, 30, 30}, kGrey{120, 120, 120}, kPale{240, 240, 240}, kWhite{255, 255, 255};
+const Rgb kGrey{120, 120, 120}, kPale{240, 240, 240}, kWhite{255, 255, 255};
 
 void save(const std::filesystem::path& dir, const std::string& name, const std::string& svg) {
   std::ofstream out(dir / name, std::ios::binary);

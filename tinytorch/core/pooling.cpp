@@ -40,6 +40,17 @@ void check_pool_padding(const char* op, const Geometry& geo) {
   internal::check_pool_padding(op, geo.pad, geo.kh, geo.kw);
 }
 
+// What both pools check before they run: a defined 4-D input, a window that fits, padding at
+// most half the window. Stride 0 means the window's height.
+Geometry pool_geometry(const char* op, const Tensor& x, KernelSize kernel, std::size_t stride,
+                       std::size_t padding) {
+  check_defined(op, "input", x);
+  const Geometry geo = geometry(op, x.shape(), kernel.first, kernel.second,
+                                stride == 0 ? kernel.first : stride, padding);
+  check_pool_padding(op, geo);
+  return geo;
+}
+
 using detail::keep_larger;
 
 // The window nearly every CNN uses (2×2, stride 2, no padding) has a vector kernel,
@@ -136,11 +147,7 @@ struct MaxPool2dBackward : Node {
 }  // namespace
 
 Tensor max_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::size_t padding) {
-  if (stride == 0) stride = kernel.first;
-  check_defined("max_pool2d", "input", x);
-  const Geometry geo =
-      geometry("max_pool2d", x.shape(), kernel.first, kernel.second, stride, padding);
-  check_pool_padding("max_pool2d", geo);
+  const Geometry geo = pool_geometry("max_pool2d", x, kernel, stride, padding);
   Array y = Array::from_shape({geo.n, geo.c, geo.ho, geo.wo});
   // Every index is written by the kernels below: not zeroed first (new T[n], not a vector; on
   // LeNet-5 the zeroing was 1 % of the caller thread's time, outside the parallel kernels).
@@ -238,11 +245,7 @@ void avg_pool2d_forward(const float* x, std::size_t planes, const Geometry& geo,
 }  // namespace
 
 Tensor avg_pool2d(const Tensor& x, KernelSize kernel, std::size_t stride, std::size_t padding) {
-  if (stride == 0) stride = kernel.first;
-  check_defined("avg_pool2d", "input", x);
-  const Geometry geo =
-      geometry("avg_pool2d", x.shape(), kernel.first, kernel.second, stride, padding);
-  check_pool_padding("avg_pool2d", geo);
+  const Geometry geo = pool_geometry("avg_pool2d", x, kernel, stride, padding);
   Array y = Array::from_shape({geo.n, geo.c, geo.ho, geo.wo});
   const std::size_t planes = geo.n * geo.c, parts = pool_parts(geo);
   detail::parallel_for(parts, [&](std::size_t k) {

@@ -22,6 +22,24 @@ namespace {
 constexpr std::size_t kMaxFeatureImages = 4;
 constexpr std::size_t kMaxMapsPerStage = 32;
 
+// The class probabilities of one output row of c values, appended to `out`: one output is
+// class 1's probability (clamped to [0, 1]; class 0 gets the rest), more are logits (softmax,
+// the row's maximum subtracted first).
+void append_probabilities(const float* row, std::size_t c, std::vector<float>& out) {
+  if (c == 1) {
+    const float p1 = std::clamp(row[0], 0.0f, 1.0f);
+    out.push_back(1.0f - p1);
+    out.push_back(p1);
+    return;
+  }
+  const float m = *std::max_element(row, row + c);
+  double sum = 0.0;
+  for (std::size_t j = 0; j < c; ++j) sum += std::exp(static_cast<double>(row[j] - m));
+  for (std::size_t j = 0; j < c; ++j) {
+    out.push_back(static_cast<float>(std::exp(static_cast<double>(row[j] - m)) / sum));
+  }
+}
+
 std::string label_text(float l) { return std::isnan(l) ? std::string("nan") : fmt::format("{}", l); }
 
 // A picture of one 2-D plane of floats: diverging around 0 when it has negative values,
@@ -181,24 +199,11 @@ double TrainingReport::evaluate(const Tensor& images, const Tensor& labels,
     classes = c == 1 ? 2 : c;
     const float* o = out.data().data();
     for (std::size_t r = 0; r < rows; ++r) {
-      std::vector<float> p(classes);
-      if (c == 1) {  // one output: the probability of class 1
-        p[1] = std::clamp(o[r], 0.0f, 1.0f);
-        p[0] = 1.0f - p[1];
-      } else {
-        const float* row = o + r * c;
-        const float m = *std::max_element(row, row + c);
-        double sum = 0.0;
-        for (std::size_t j = 0; j < c; ++j) sum += std::exp(static_cast<double>(row[j] - m));
-        for (std::size_t j = 0; j < c; ++j) {
-          p[j] = static_cast<float>(std::exp(static_cast<double>(row[j] - m)) / sum);
-        }
-      }
+      append_probabilities(o + r * c, c, probabilities);
       // The first largest, as argmax (and the Trainer's accuracy) pick it.
       predicted[begin + r] =
           c == 1 ? (o[r] > 0.5f ? 1 : 0)
                  : static_cast<std::size_t>(std::max_element(o + r * c, o + (r + 1) * c) - (o + r * c));
-      probabilities.insert(probabilities.end(), p.begin(), p.end());
     }
   }
   confusion_.assign(classes, std::vector<std::size_t>(classes, 0));
@@ -326,18 +331,11 @@ void TrainingReport::show_decision_boundary(const Tensor& points, const Tensor& 
   const Tensor out = (*model_)(Tensor::from(grid, {r * r, 2}));
   const std::size_t c = out.size() / (r * r);
   std::vector<Rgb> px(r * r);
+  std::vector<float> p;
   for (std::size_t i = 0; i < r * r; ++i) {
-    float p;
-    if (c == 1) {
-      p = std::clamp(out.data().data()[i], 0.0f, 1.0f);
-    } else {
-      const float* row = out.data().data() + i * c;
-      const float m = *std::max_element(row, row + c);
-      double sum = 0.0;
-      for (std::size_t j = 0; j < c; ++j) sum += std::exp(static_cast<double>(row[j] - m));
-      p = static_cast<float>(std::exp(static_cast<double>(row[1] - m)) / sum);
-    }
-    px[i] = diverging(p - 0.5f, 0.5f);
+    p.clear();
+    append_probabilities(out.data().data() + i * c, c, p);
+    px[i] = diverging(p[1] - 0.5f, 0.5f);
   }
   const double size = 300, pad = 36;
   Svg svg(size + pad + 12, size + pad + 8);

@@ -282,16 +282,18 @@ solution() {
   expect_states "$status" 1 9 "done"
   for ms in 01 02 03 04; do expect_contains "$(row "$status" "$ms 1")" "unlocked" "(d) milestone $ms unlocked in the solution"; done
   # --report passes through, and a relative path is where the user stands, not the root.
-  # (tito finds the project from where it stands: a folder of tito's own inside the tree.)
-  local here="$SRC/.tito/report-test" out
-  rm -rf "$here" && mkdir -p "$here"
+  # (tito finds the project from where it stands: a fresh folder in tito's own, inside the
+  # tree; only what the test made is removed after.)
+  local here out made_state=0
+  [ -d "$SRC/.tito" ] || made_state=1
+  mkdir -p "$SRC/.tito" && here=$(mktemp -d "$SRC/.tito/report-test.XXXXXX")
   out=$(cd "$here" && "$TITO" --build-dir "$BUILD" milestone run 01 --report first.html -- --epochs 2 --quiet 2>&1)
   expect_contains "$out" "report: $here/first.html" "milestone run --report says where the page is"
   [ -s "$here/first.html" ] && pass "the report is written beside the user" || fail "no report in $here: $out"
   out=$(cd "$here" && "$TITO" --build-dir "$BUILD" milestone run 01 -- --epochs 2 --quiet --report=second.html 2>&1)
   [ -s "$here/second.html" ] && pass "a --report= flag after -- is the user's path too" || fail "no second report: $out"
   rm -rf "$here"
-  rmdir "$SRC/.tito" 2>/dev/null || true  # when the test made it
+  [ "$made_state" -eq 0 ] || rmdir "$SRC/.tito" 2>/dev/null || true
 }
 
 mkdir -p "$WORK"

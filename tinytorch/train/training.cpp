@@ -457,27 +457,23 @@ EvalResult Trainer::combine_evaluation(EvalResult local, std::size_t samples) {
 float Trainer::train_epoch(DataLoader& loader, std::size_t accumulation_steps) {
   loader.check_has_batches("train_epoch");  // says why, where drop_last left none
   check_parallel_epoch(accumulation_steps, loader.size());
-  const std::size_t before = history_.train_loss.size();
-  start_epoch();
-  const double start = seconds_now();
-  const float local = run_epoch(loader, accumulation_steps);
-  record_epoch(before, seconds_now() - start);
-  return history_.train_loss.size() > before ? history_.train_loss.back() : local;
+  return recorded_epoch(loader, accumulation_steps);
 }
 
 float Trainer::train_epoch(const std::vector<Batch>& batches, std::size_t accumulation_steps) {
   check_parallel_epoch(accumulation_steps, batches.size());
+  return recorded_epoch(batches, accumulation_steps);
+}
+
+template <class Batches>
+float Trainer::recorded_epoch(Batches& batches, std::size_t accumulation_steps) {
   const std::size_t before = history_.train_loss.size();
-  start_epoch();
+  epoch_correct_ = epoch_samples_ = 0;
+  epoch_has_accuracy_ = true;
   const double start = seconds_now();
   const float local = run_epoch(batches, accumulation_steps);
   record_epoch(before, seconds_now() - start);
   return history_.train_loss.size() > before ? history_.train_loss.back() : local;
-}
-
-void Trainer::start_epoch() {
-  epoch_correct_ = epoch_samples_ = 0;
-  epoch_has_accuracy_ = true;
 }
 
 void Trainer::record_epoch(std::size_t epochs_before, double seconds) {

@@ -144,7 +144,10 @@ class Trainer {
   void finish_epoch(float mean_loss);
   /// After an epoch: the train accuracy over every process, the seconds, on_history.
   void record_epoch(std::size_t epochs_before, double seconds);
-  void start_epoch();
+  /// run_epoch with the train accuracy counted and the epoch timed; returns the epoch's
+  /// loss over every process.
+  template <class Batches>
+  float recorded_epoch(Batches& batches, std::size_t accumulation_steps);
   /// Refuses what training over several processes cannot do: gradient accumulation, and
   /// processes with different numbers of batches (a collective: every process calls it).
   void check_parallel_epoch(std::size_t accumulation_steps, std::size_t batches) const;

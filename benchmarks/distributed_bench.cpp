@@ -147,6 +147,8 @@ int train(ProcessGroup& group, const TrainOptions& o) {
     if (parallel) stats = parallel->stats();
   }
   const double acc = test_accuracy(*model, test, group);
+  // The job took as long as its slowest process (the independent processes finish apart).
+  MPI_Allreduce(MPI_IN_PLACE, &seconds, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
   // Every process waits for the others at each step; rank 0's wait alone hides the steps where
   // rank 0 was the slow one. The mean over the processes of each one's wait per step:
   const double wait_all = group.all_reduce_sum(stats.wait_seconds) / static_cast<double>(world);

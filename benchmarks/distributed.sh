@@ -11,6 +11,10 @@ cd "$(dirname "$0")/.."
 rounds=${1:-5}
 epochs=${2:-3}
 limit=${3:-0}
+for arg in "$rounds" "$epochs"; do
+  [[ $arg =~ ^[1-9][0-9]*$ ]] || { echo "distributed.sh: ROUNDS and EPOCHS must be positive whole numbers, got '$arg'" >&2; exit 2; }
+done
+[[ $limit =~ ^[0-9]+$ ]] || { echo "distributed.sh: LIMIT must be a whole number (0 = all images), got '$limit'" >&2; exit 2; }
 bench=${BENCH:-build/benchmarks/distributed_bench}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 mpirun=(mpirun --oversubscribe --mca btl self,vader --bind-to none)
